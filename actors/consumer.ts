@@ -1,0 +1,102 @@
+/**
+ * The consumer actor: owns one Kafka consumer of a topic's group. It hands fetched batches on,
+ * holds back fetching while `maxInFlight` messages are not yet stored, and commits the offsets the
+ * writer reports as stored, in order. On STOP_FETCHING it stops fetching, waits until every handed-off
+ * message is stored and committed, disconnects and reports CONSUMER_STOPPED.
+ */
+import { fromCallback } from 'xstate';
+import type { KafkaConsumerPort } from '../src/kafka/consumer.js';
+import type { Logger } from '../src/observe/log.js';
+import type { TopicStats } from '../src/observe/stats.js';
+import type { ConsumerEvent, PipelineEvent } from './events.js';
+
+export interface ConsumerInput {
+  connect: () => KafkaConsumerPort;
+  /** Fetched but not yet stored messages above which fetching waits. */
+  maxInFlight: number;
+  log: Logger;
+  stats: TopicStats;
+}
+
+const HEARTBEAT_EVERY_MS = 1000;
+
+export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, PipelineEvent>(({ input, sendBack, receive }) => {
+  const { log, stats } = input;
+  const kafka = input.connect();
+  let inFlight = 0;
+  let stopping = false;
+  let stopped = false;
+  let commits = Promise.resolve();
+  let wake: (() => void) | undefined;
+  const released = () => {
+    wake?.();
+    wake = undefined;
+  };
+  const waitForRelease = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const finishIfDrained = () => {
+    if (!stopping || stopped || inFlight > 0) return;
+    stopped = true;
+    commits
+      .then(() => kafka.disconnect())
+      .then(
+        () => sendBack({ type: 'CONSUMER_STOPPED' }),
+        (error: Error) => sendBack({ type: 'KAFKA_FAILED', error }),
+      );
+  };
+
+  kafka.onCrash((error) => sendBack({ type: 'KAFKA_FAILED', error }));
+
+  receive((event) => {
+    switch (event.type) {
+      case 'BATCH_STORED': {
+        inFlight -= event.messageCount;
+        const { offsets, messageCount } = event;
+        commits = commits
+          .then(() => kafka.commit(offsets))
+          .then(
+            () => {
+              stats.committed += messageCount;
+            },
+            (err: Error) => log.warn({ err: err.message, offsets }, 'offset commit failed; these messages will be read again'),
+          );
+        released();
+        finishIfDrained();
+        break;
+      }
+      case 'STOP_FETCHING':
+        stopping = true;
+        try {
+          kafka.pause();
+        } catch {
+          // not running yet: nothing is being fetched
+        }
+        released();
+        finishIfDrained();
+        break;
+    }
+  });
+
+  kafka
+    .run(async (batch, heartbeat) => {
+      if (stopping) return;
+      inFlight += batch.messages.length;
+      sendBack({ type: 'BATCH_FETCHED', batch });
+      while (inFlight >= input.maxInFlight && !stopping) {
+        await waitForRelease(HEARTBEAT_EVERY_MS);
+        await heartbeat();
+      }
+    })
+    .catch((error: Error) => sendBack({ type: 'KAFKA_FAILED', error }));
+
+  return () => {
+    if (!stopped) kafka.disconnect().catch(() => undefined);
+  };
+});

@@ -1,0 +1,138 @@
+/** The converter's whole job: a batch of raw Kafka message values in, lines per database and drops out. */
+import { toAlarmPoint } from './alarm.js';
+import { type Conversion, Drop, dropped } from './message.js';
+import { toMetricPoint } from './metric.js';
+import type { Json } from './python.js';
+
+export { type Conversion, Drop, type Point } from './message.js';
+export { toAlarmPoint } from './alarm.js';
+export { toMetricPoint } from './metric.js';
+
+export type MessageKind = 'metrics' | 'alarms';
+
+export const CONVERTERS: Record<MessageKind, (message: Json, text: string) => Conversion> = {
+  metrics: toMetricPoint,
+  alarms: toAlarmPoint,
+};
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes of a Kafka message value -> its JSON, or why it cannot be read. */
+export interface DecodedMessage {
+  json: Json;
+  text: string;
+}
+
+export function decodeMessage(value: Buffer | string | null): DecodedMessage | Drop {
+  if (value === null || value.length === 0) return dropped('message value is empty');
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else {
+    text = value.toString('utf8');
+    if (text.includes('\ufffd')) {
+      try {
+        strictUtf8.decode(value);
+      } catch {
+        return dropped('message value is not valid UTF-8');
+      }
+    }
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark is allowed
+  try {
+    return { json: JSON.parse(text) as Json, text };
+  } catch (err) {
+    return dropped(`message value is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** One message value -> its conversion; never throws. */
+export function convertMessage(kind: MessageKind, value: Buffer | string | null): Conversion {
+  const decoded = decodeMessage(value);
+  if (decoded instanceof Drop) return decoded;
+  return CONVERTERS[kind](decoded.json, decoded.text);
+}
+
+export interface Routing {
+  databaseName: string;
+  dbPerTenant: boolean;
+}
+
+export function databaseFor(routing: Routing, tenantId: string): string {
+  return routing.dbPerTenant ? `${routing.databaseName}_${tenantId}` : routing.databaseName;
+}
+
+export interface SourceBatch {
+  partition: number;
+  /** In offset order, as Kafka hands them out. */
+  messages: readonly { offset: string; value: Buffer | null }[];
+}
+
+export interface DroppedMessage {
+  partition: number;
+  offset: string;
+  reason: string;
+}
+
+/** A fetched batch after conversion: what to write, what was dropped, and what to commit once written. */
+export interface ConvertedBatch {
+  partition: number;
+  /** The offset to commit once this batch is stored: the last message's offset + 1. */
+  nextOffset: string;
+  messageCount: number;
+  /** Lines of line protocol, per target database. */
+  lines: Map<string, string[]>;
+  pointCount: number;
+  drops: DroppedMessage[];
+}
+
+export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Routing): ConvertedBatch {
+  const lines = new Map<string, string[]>();
+  const drops: DroppedMessage[] = [];
+  const convert = CONVERTERS[kind];
+  let pointCount = 0;
+  for (const m of batch.messages) {
+    const decoded = decodeMessage(m.value);
+    const c = decoded instanceof Drop ? decoded : convert(decoded.json, decoded.text);
+    if (c instanceof Drop) {
+      drops.push({ partition: batch.partition, offset: m.offset, reason: c.reason });
+      continue;
+    }
+    const db = databaseFor(routing, c.tenantId);
+    const list = lines.get(db);
+    if (list) list.push(c.line);
+    else lines.set(db, [c.line]);
+    pointCount++;
+  }
+  const last = batch.messages[batch.messages.length - 1];
+  return {
+    partition: batch.partition,
+    nextOffset: last ? (BigInt(last.offset) + 1n).toString() : '0',
+    messageCount: batch.messages.length,
+    lines,
+    pointCount,
+    drops,
+  };
+}
+
+/**
+ * Converted batches gathered until they are written together: lines per database, and per
+ * partition the offset to commit once they are stored.
+ */
+export class PendingBatch {
+  readonly lines = new Map<string, string[]>();
+  readonly nextOffsets = new Map<number, string>();
+  messageCount = 0;
+  pointCount = 0;
+
+  add(b: ConvertedBatch): void {
+    for (const [db, lines] of b.lines) {
+      const list = this.lines.get(db);
+      if (!list) this.lines.set(db, lines);
+      else for (const l of lines) list.push(l);
+    }
+    const prev = this.nextOffsets.get(b.partition);
+    if (prev === undefined || BigInt(b.nextOffset) > BigInt(prev)) this.nextOffsets.set(b.partition, b.nextOffset);
+    this.messageCount += b.messageCount;
+    this.pointCount += b.pointCount;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * What an InfluxDB 1.x answer means for the writer. Machines decide on `code` and `retriable`,
+ * never on message text; the text is classified here, once.
+ */
+export const InfluxErrorCode = {
+  /** 404 `database not found`: create it and write again. */
+  DATABASE_NOT_FOUND: 'DATABASE_NOT_FOUND',
+  /** 400 `partial write: ...`: the other points were stored; the named ones are dropped for good. */
+  PARTIAL_WRITE: 'PARTIAL_WRITE',
+  /** 400 that is not a partial write: nothing of this request was stored; split it to find the bad points. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** 413: the body is over InfluxDB's limit; split it. */
+  REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
+  /** 401/403: credentials refused; a configuration problem, retrying fast does not help. */
+  AUTH_FAILED: 'AUTH_FAILED',
+  /** 500 `retention policy not found`: a configuration problem. */
+  RETENTION_POLICY_NOT_FOUND: 'RETENTION_POLICY_NOT_FOUND',
+  /** Connection refused/reset, timeout, 5xx: try again later. */
+  UNAVAILABLE: 'UNAVAILABLE',
+  /** A statement of a /query request failed. */
+  QUERY_FAILED: 'QUERY_FAILED',
+} as const;
+export type InfluxErrorCode = (typeof InfluxErrorCode)[keyof typeof InfluxErrorCode];
+
+const RETRIABLE: ReadonlySet<InfluxErrorCode> = new Set([InfluxErrorCode.UNAVAILABLE]);
+
+export class InfluxError extends Error {
+  readonly retriable: boolean;
+  constructor(
+    readonly code: InfluxErrorCode,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'InfluxError';
+    this.retriable = RETRIABLE.has(code);
+  }
+}
+
+/** Classifies a non-2xx answer of InfluxDB by its status and its `{"error": "..."}` text. */
+export function classifyHttpError(status: number, errorText: string): InfluxError {
+  const text = errorText.trim();
+  const err = (code: InfluxErrorCode) => new InfluxError(code, `InfluxDB answered ${status}: ${text}`, status);
+  if (status === 404 && text.includes('database not found')) return err(InfluxErrorCode.DATABASE_NOT_FOUND);
+  if (status === 401 || status === 403) return err(InfluxErrorCode.AUTH_FAILED);
+  if (status === 413) return err(InfluxErrorCode.REQUEST_TOO_LARGE);
+  if (text.includes('retention policy not found')) return err(InfluxErrorCode.RETENTION_POLICY_NOT_FOUND);
+  if (status === 400 && text.startsWith('partial write')) return err(InfluxErrorCode.PARTIAL_WRITE);
+  if (status >= 400 && status < 500) return err(InfluxErrorCode.BAD_REQUEST);
+  return err(InfluxErrorCode.UNAVAILABLE);
+}
+
+/** How many points a partial write dropped: its `dropped=N`, else one per `unable to parse`. */
+export function droppedByPartialWrite(errorText: string): number {
+  const m = /dropped=(\d+)/.exec(errorText);
+  if (m) return Number(m[1]);
+  return Math.max(1, errorText.split('unable to parse').length - 1);
+}

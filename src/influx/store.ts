@@ -1,0 +1,102 @@
+/**
+ * Stores converted lines in InfluxDB: requests of at most `pointsPerRequest` lines, databases created
+ * on demand, transient failures retried with exponential backoff and jitter, and bad points isolated
+ * by splitting so that one of them never takes its batch down.
+ */
+import pRetry from 'p-retry';
+import type { Logger } from 'pino';
+import type { InfluxHttp } from './client.js';
+import { InfluxError, InfluxErrorCode } from './errors.js';
+
+export interface RetryPolicy {
+  /** Attempts after the first, per request; Infinity retries until stopped. */
+  retries: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+}
+
+export interface StoreOptions {
+  pointsPerRequest: number;
+  /** `[influxdb] default_retention_hours`: the retention policy of databases created here. */
+  retentionHours: number;
+  retry: RetryPolicy;
+  log: Logger;
+}
+
+export interface StoreReport {
+  stored: number;
+  /** Points InfluxDB refused for good (the rest of their batch was stored). */
+  refused: number;
+}
+
+const SPLITTABLE: ReadonlySet<string> = new Set([InfluxErrorCode.BAD_REQUEST, InfluxErrorCode.REQUEST_TOO_LARGE]);
+
+export class PointStore {
+  constructor(
+    private readonly http: InfluxHttp,
+    private readonly options: StoreOptions,
+  ) {}
+
+  /** Resolves once every line is stored or refused for good; rejects on a failure that retrying did not mend. */
+  async store(linesByDatabase: ReadonlyMap<string, readonly string[]>, signal?: AbortSignal): Promise<StoreReport> {
+    const report: StoreReport = { stored: 0, refused: 0 };
+    const size = Math.max(1, this.options.pointsPerRequest);
+    for (const [database, lines] of linesByDatabase) {
+      for (let i = 0; i < lines.length; i += size) {
+        const chunk = lines.slice(i, i + size);
+        const r = await this.withRetry(() => this.writeIsolating(database, chunk), database, signal);
+        report.stored += r.stored;
+        report.refused += r.refused;
+      }
+    }
+    return report;
+  }
+
+  private withRetry<T>(attempt: () => Promise<T>, database: string, signal?: AbortSignal): Promise<T> {
+    const { retry, log } = this.options;
+    return pRetry(attempt, {
+      retries: retry.retries,
+      minTimeout: retry.minTimeoutMs,
+      maxTimeout: retry.maxTimeoutMs,
+      factor: 2,
+      randomize: true,
+      signal,
+      shouldRetry: ({ error }) => error instanceof InfluxError && error.retriable,
+      onFailedAttempt: ({ error, attemptNumber }) => {
+        log.warn({ database, attempt: attemptNumber, err: error.message }, 'InfluxDB write failed');
+      },
+    });
+  }
+
+  /** One request; a 400 on many lines is split in halves until the bad lines stand alone. */
+  private async writeIsolating(database: string, lines: readonly string[]): Promise<StoreReport> {
+    try {
+      const outcome = await this.writeCreatingDatabase(database, lines);
+      if (outcome.dropped > 0) {
+        this.options.log.warn({ database, refused: outcome.dropped, detail: outcome.detail }, 'InfluxDB refused points of a batch; the rest are stored');
+      }
+      return { stored: lines.length - outcome.dropped, refused: outcome.dropped };
+    } catch (err) {
+      if (!(err instanceof InfluxError) || !SPLITTABLE.has(err.code)) throw err;
+      if (lines.length === 1) {
+        this.options.log.warn({ database, line: lines[0].slice(0, 1000), err: err.message }, 'InfluxDB refused a point; dropped');
+        return { stored: 0, refused: 1 };
+      }
+      const half = Math.ceil(lines.length / 2);
+      const a = await this.writeIsolating(database, lines.slice(0, half));
+      const b = await this.writeIsolating(database, lines.slice(half));
+      return { stored: a.stored + b.stored, refused: a.refused + b.refused };
+    }
+  }
+
+  private async writeCreatingDatabase(database: string, lines: readonly string[]) {
+    try {
+      return await this.http.write(database, lines);
+    } catch (err) {
+      if (!(err instanceof InfluxError) || err.code !== InfluxErrorCode.DATABASE_NOT_FOUND) throw err;
+      this.options.log.info({ database, retentionHours: this.options.retentionHours }, 'creating database');
+      await this.http.createDatabase(database, this.options.retentionHours);
+      return this.http.write(database, lines);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+/** The kafkajs consumer behind a narrow port, so that the consumer actor can be tested with a fake. */
+import { Kafka, logLevel, type Consumer, type LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
+
+export interface FetchedMessage {
+  offset: string;
+  value: Buffer | null;
+}
+
+export interface FetchedBatch {
+  topic: string;
+  partition: number;
+  messages: FetchedMessage[];
+}
+
+export interface PartitionOffset {
+  partition: number;
+  /** The next offset to read: last stored offset + 1. */
+  offset: string;
+}
+
+/** Hands one fetched batch on; `heartbeat` keeps the group membership alive while it waits. */
+export type BatchHandler = (batch: FetchedBatch, heartbeat: () => Promise<void>) => Promise<void>;
+
+export interface KafkaConsumerPort {
+  /** Connects, joins the group, subscribes and calls `handler` for each fetched batch. */
+  run(handler: BatchHandler): Promise<void>;
+  /** Commits offsets of the topic; never moves a partition's committed offset backwards. */
+  commit(offsets: readonly PartitionOffset[]): Promise<void>;
+  pause(): void;
+  resume(): void;
+  disconnect(): Promise<void>;
+  /** Called when the client gives up for good (it will not fetch again). */
+  onCrash(listener: (error: Error) => void): void;
+}
+
+export interface KafkaConsumerOptions {
+  brokers: string[];
+  clientId: string;
+  groupId: string;
+  topic: string;
+  log: Logger;
+}
+
+const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'warn', // kafkajs reports every retried connection error as an error
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+export function kafkaLogCreator(log: Logger) {
+  return () =>
+    ({ level, log: entry }: LogEntry) => {
+      const { message, timestamp: _t, logger: _l, ...rest } = entry;
+      log[PINO_LEVEL[level] ?? 'info']({ component: 'kafkajs', ...rest }, message);
+    };
+}
+
+export class KafkaTopicConsumer implements KafkaConsumerPort {
+  private readonly consumer: Consumer;
+  private readonly committed = new Map<number, bigint>();
+  private readonly crashListeners: ((error: Error) => void)[] = [];
+
+  constructor(private readonly options: KafkaConsumerOptions) {
+    const kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator(options.log),
+    });
+    this.consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 500 });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      // Partitions handed to someone else may have been committed further there.
+      const mine = new Set(payload.memberAssignment[options.topic] ?? []);
+      for (const p of this.committed.keys()) if (!mine.has(p)) this.committed.delete(p);
+      options.log.info({ partitions: [...mine] }, 'joined consumer group');
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) for (const l of this.crashListeners) l(payload.error);
+    });
+  }
+
+  onCrash(listener: (error: Error) => void): void {
+    this.crashListeners.push(listener);
+  }
+
+  async run(handler: BatchHandler): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, heartbeat }) => {
+        if (batch.messages.length === 0) return;
+        await handler({ topic: batch.topic, partition: batch.partition, messages: batch.messages }, heartbeat);
+      },
+    });
+  }
+
+  async commit(offsets: readonly PartitionOffset[]): Promise<void> {
+    const ahead = offsets.filter((o) => {
+      const last = this.committed.get(o.partition);
+      return last === undefined || BigInt(o.offset) > last;
+    });
+    if (ahead.length === 0) return;
+    await this.consumer.commitOffsets(ahead.map((o) => ({ topic: this.options.topic, partition: o.partition, offset: o.offset })));
+    for (const o of ahead) this.committed.set(o.partition, BigInt(o.offset));
+  }
+
+  pause(): void {
+    this.consumer.pause([{ topic: this.options.topic }]);
+  }
+
+  resume(): void {
+    this.consumer.resume([{ topic: this.options.topic }]);
+  }
+
+  disconnect(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+}

@@ -1,0 +1,31 @@
+/** pino logs: JSON lines, or readable ones when stderr is a terminal. */
+import { pino, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+export interface LogOptions {
+  debug?: boolean;
+  /** Write JSON to this file instead of stderr (`[DEFAULT] log_file` in `log_dir`). */
+  file?: string;
+  /** Force readable output (default: when stderr is a TTY and no file is given). */
+  pretty?: boolean;
+}
+
+export function createLogger(options: LogOptions = {}): Logger {
+  const level = options.debug ? 'debug' : 'info';
+  const base = { name: 'monasca-persister' };
+  const redact = { paths: ['password', '*.password', 'config.influxdb.password'], censor: '***' };
+  if (options.file) {
+    return pino({ level, base, redact }, pino.destination({ dest: options.file, mkdir: true, sync: false }));
+  }
+  const pretty = options.pretty ?? process.stderr.isTTY;
+  if (pretty) {
+    return pino({
+      level,
+      base,
+      redact,
+      transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' } },
+    });
+  }
+  return pino({ level, base, redact }, pino.destination({ dest: 2, sync: false }));
+}

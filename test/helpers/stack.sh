@@ -1,0 +1,634 @@
+#!/usr/bin/env bash
+# Local test stack for monasca-persister: a single-node Kafka (KRaft) and two
+# InfluxDB 1.x instances (one without auth, one with auth), all on 127.0.0.1.
+#
+# Usage: bash test/helpers/stack.sh up|down [--purge]|status|env
+#
+#   up      start whatever is not running yet (idempotent), then write
+#           .stack/stack.json and print where everything listens
+#   down    stop all three (SIGTERM, then SIGKILL after 20 s); caches and data
+#           are kept.  `down --purge` also deletes data dirs and logs.
+#   status  say which services are running (exit 0 only if all are)
+#   env     print .stack/stack.json (exit 1 if the stack is not up)
+#
+# Ports (override with environment variables):
+#   KAFKA_PORT=19092  KAFKA_CONTROLLER_PORT=19093
+#   INFLUX_PORT=18086 INFLUX_RPC_PORT=18088
+#   INFLUX_AUTH_PORT=18087 INFLUX_AUTH_RPC_PORT=18089
+# STACK_START_TIMEOUT=120 bounds each readiness wait (seconds).
+#
+# Everything (jar cache, data, logs, pid files) lives under <repo>/.stack/.
+# Needs: bash, java >= 17, mvn (first run only, to fetch the Kafka jars), curl,
+# and influxd (installed from Debian's `influxdb` package when missing; root).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STACK_DIR="$ROOT/.stack"
+CACHE_DIR="$STACK_DIR/cache"
+RUN_DIR="$STACK_DIR/run"
+STACK_JSON="$STACK_DIR/stack.json"
+
+KAFKA_VERSION=4.4.0
+# Kafka 4.4's poms pull slf4j-api 1.7.36, so the SLF4J 1.x binder
+# (log4j-slf4j-impl) is the one that matches, as in Kafka's own distribution.
+LOG4J_VERSION=2.25.3
+KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
+KAFKA_LIBS="$KAFKA_HOME/libs"
+KAFKA_DIR="$STACK_DIR/kafka"
+
+KAFKA_PORT=${KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
+INFLUX_PORT=${INFLUX_PORT:-18086}
+INFLUX_RPC_PORT=${INFLUX_RPC_PORT:-18088}
+INFLUX_AUTH_PORT=${INFLUX_AUTH_PORT:-18087}
+INFLUX_AUTH_RPC_PORT=${INFLUX_AUTH_RPC_PORT:-18089}
+INFLUX_ADMIN_USER=admin
+INFLUX_ADMIN_PASSWORD=admin-secret
+
+START_TIMEOUT=${STACK_START_TIMEOUT:-120}
+STOP_TIMEOUT=20
+
+# ---------------------------------------------------------------- utilities
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# True if something accepts TCP connections on 127.0.0.1:$1.
+port_open() {
+  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+# Fail unless 127.0.0.1:$1 is free; $2 names the env var that sets it.
+require_free_port() {
+  if port_open "$1"; then
+    die "port $1 is already in use by something that is not this stack; set $2 to another port"
+  fi
+}
+
+pid_file() { echo "$RUN_DIR/$1.pid"; }
+
+# Prints the pid of our running instance of service $1 (matched by a marker
+# string $2 in its command line), or fails.  Removes stale pid files.
+our_pid() {
+  local file pid cmdline
+  file=$(pid_file "$1")
+  [[ -f $file ]] || return 1
+  pid=$(<"$file")
+  if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
+    if [[ $cmdline == *"$2"* ]]; then
+      echo "$pid"
+      return 0
+    fi
+  fi
+  rm -f "$file"
+  return 1
+}
+
+# start_daemon NAME LOGFILE CMD...: runs CMD detached (own session, stdin from
+# /dev/null, output to LOGFILE) and records its pid.
+start_daemon() {
+  local name=$1 out=$2
+  shift 2
+  local file
+  file=$(pid_file "$name")
+  mkdir -p "$RUN_DIR"
+  rm -f "$file"
+  # The inner shell writes its own pid and then execs the daemon, so the pid
+  # file holds the daemon's pid whatever setsid does.  fd 9 (the stack lock)
+  # is closed so the daemon does not keep holding the lock.
+  # shellcheck disable=SC2016
+  nohup setsid bash -c 'echo $$ >"$0"; exec "$@"' "$file" "$@" \
+    >>"$out" 2>&1 </dev/null 9>&- &
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [[ -s $file ]] && return 0
+    sleep 0.1
+  done
+  die "$name did not start (see $out)"
+}
+
+# Sends SIGTERM to each pid, waits up to STOP_TIMEOUT s in total, then SIGKILLs
+# whatever is left.
+stop_pids() {
+  local pid deadline=$((SECONDS + STOP_TIMEOUT)) alive
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  while ((SECONDS < deadline)); do
+    alive=0
+    for pid in "$@"; do
+      if kill -0 "$pid" 2>/dev/null; then alive=1; fi
+    done
+    ((alive)) || return 0
+    sleep 0.2
+  done
+  for pid in "$@"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid did not stop within ${STOP_TIMEOUT}s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+}
+
+# True if a process named $1 (exact comm) is running.  Uses /proc, not pgrep,
+# so it also works where procps is not installed.
+proc_running() {
+  local comm
+  for comm in /proc/[0-9]*/comm; do
+    if [[ $(cat "$comm" 2>/dev/null) == "$1" ]]; then return 0; fi
+  done
+  return 1
+}
+
+apt_busy() { proc_running apt-get || proc_running apt || proc_running dpkg; }
+
+# Installs Debian packages (as root), waiting for any apt/dpkg run already in
+# progress instead of racing it.
+apt_install() {
+  ((EUID == 0)) || die "need Debian package(s) '$*' but not running as root; install them first (apt-get install $*)"
+  local waited=0
+  while apt_busy; do
+    ((waited % 30 == 0)) && log "waiting for another apt/dpkg run to finish..."
+    ((waited >= 900)) && die "apt/dpkg still busy after ${waited}s"
+    sleep 2
+    waited=$((waited + 2))
+  done
+  local pkg missing=0
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing=1
+  done
+  ((missing)) || return 0
+  local apt_opts=(-o DPkg::Lock::Timeout=600) apt_log="$STACK_DIR/apt.log"
+  mkdir -p "$STACK_DIR"
+  for pkg in "$@"; do
+    if [[ -z $(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: *//p' | grep -v '(none)') ]]; then
+      log "apt-get update (no candidate for $pkg yet)..."
+      DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" update >>"$apt_log" 2>&1 \
+        || { tail -n 20 "$apt_log" >&2; die "apt-get update failed (log: $apt_log)"; }
+      break
+    fi
+  done
+  log "installing Debian package(s): $* ..."
+  DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y "$@" >>"$apt_log" 2>&1 \
+    || { tail -n 20 "$apt_log" >&2; die "apt-get install $* failed (log: $apt_log)"; }
+}
+
+check_java() {
+  command -v java >/dev/null || die "java not found; Kafka $KAFKA_VERSION needs Java 17 or newer"
+  local v
+  v=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+  [[ ${v%%.*} =~ ^[0-9]+$ ]] && ((${v%%.*} >= 17)) \
+    || die "Kafka $KAFKA_VERSION needs Java 17 or newer; found java.specification.version=$v"
+}
+
+# ---------------------------------------------------------------- Kafka
+
+# Kafka listeners, one "NAME PORT ROLE" per line.  ROLE is `client` (advertised
+# to clients) or `controller`.  Add a line here to add a listener.
+kafka_listeners() {
+  echo "PLAINTEXT $KAFKA_PORT client"
+  echo "CONTROLLER $KAFKA_CONTROLLER_PORT controller"
+}
+
+kafka_fetch() {
+  if [[ -f $KAFKA_HOME/.complete ]]; then return 0; fi
+  command -v mvn >/dev/null || die "mvn not found; it is needed once to fetch the Kafka $KAFKA_VERSION jars from Maven Central"
+  log "fetching Kafka $KAFKA_VERSION and log4j $LOG4J_VERSION jars with Maven (first run only)..."
+  local t0=$SECONDS
+  mkdir -p "$KAFKA_HOME"
+  cat >"$KAFKA_HOME/pom.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.stack</groupId>
+  <artifactId>kafka-runtime</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>$KAFKA_VERSION</version>
+    </dependency>
+    <!-- command line tools (TopicCommand, ...); Connect is not needed -->
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka-tools</artifactId>
+      <version>$KAFKA_VERSION</version>
+      <exclusions>
+        <exclusion><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId></exclusion>
+      </exclusions>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-api</artifactId>
+      <version>$LOG4J_VERSION</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-core</artifactId>
+      <version>$LOG4J_VERSION</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId>
+      <version>$LOG4J_VERSION</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-1.2-api</artifactId>
+      <version>$LOG4J_VERSION</version>
+    </dependency>
+  </dependencies>
+  <build>
+    <plugins>
+      <plugin>
+        <groupId>org.apache.maven.plugins</groupId>
+        <artifactId>maven-dependency-plugin</artifactId>
+        <version>3.8.1</version>
+      </plugin>
+    </plugins>
+  </build>
+</project>
+EOF
+  rm -rf "$KAFKA_LIBS.tmp"
+  if ! mvn -q -B -f "$KAFKA_HOME/pom.xml" \
+      -Dmaven.repo.local="$CACHE_DIR/m2" \
+      dependency:copy-dependencies -DincludeScope=runtime \
+      -DoutputDirectory="$KAFKA_LIBS.tmp" >"$KAFKA_HOME/mvn.log" 2>&1; then
+    tail -n 30 "$KAFKA_HOME/mvn.log" >&2
+    die "Maven could not fetch the Kafka jars (full log: $KAFKA_HOME/mvn.log)"
+  fi
+  [[ -f $KAFKA_LIBS.tmp/kafka_2.13-$KAFKA_VERSION.jar ]] || die "kafka_2.13-$KAFKA_VERSION.jar missing after Maven run"
+  rm -rf "$KAFKA_LIBS"
+  mv "$KAFKA_LIBS.tmp" "$KAFKA_LIBS"
+  date -u +%FT%TZ >"$KAFKA_HOME/.complete"
+  log "Kafka jars ready: $(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars in $((SECONDS - t0))s"
+}
+
+kafka_write_config() {
+  mkdir -p "$KAFKA_DIR/data"
+  cat >"$KAFKA_DIR/log4j2.properties" <<EOF
+# generated by test/helpers/stack.sh
+status = warn
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = $KAFKA_DIR/kafka.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.file.ref = FILE
+logger.server.name = kafka.server
+logger.server.level = INFO
+EOF
+  cat >"$KAFKA_DIR/tools-log4j2.properties" <<EOF
+# generated by test/helpers/stack.sh (for command line tools)
+status = warn
+appender.err.type = Console
+appender.err.name = STDERR
+appender.err.target = SYSTEM_ERR
+appender.err.layout.type = PatternLayout
+appender.err.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.err.ref = STDERR
+EOF
+
+  local name port role listeners=() advertised=() protocols=() controllers=()
+  while read -r name port role; do
+    listeners+=("$name://127.0.0.1:$port")
+    protocols+=("$name:PLAINTEXT")
+    if [[ $role == controller ]]; then
+      controllers+=("$name")
+    else
+      advertised+=("$name://127.0.0.1:$port")
+    fi
+  done < <(kafka_listeners)
+  local IFS=,
+  cat >"$KAFKA_DIR/server.properties" <<EOF
+# generated by test/helpers/stack.sh
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=${listeners[*]}
+advertised.listeners=${advertised[*]}
+listener.security.protocol.map=${protocols[*]}
+controller.listener.names=${controllers[*]}
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=3
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+min.insync.replicas=1
+default.replication.factor=1
+group.initial.rebalance.delay.ms=0
+EOF
+}
+
+# Runs a Kafka command line tool class with the cached jars.
+kafka_java_tool() {
+  java -Xmx256m -cp "$KAFKA_LIBS/*" \
+    -Dlog4j2.configurationFile="$KAFKA_DIR/tools-log4j2.properties" "$@"
+}
+
+kafka_format() {
+  if [[ -f $KAFKA_DIR/data/meta.properties ]]; then return 0; fi
+  local id
+  if [[ -s $KAFKA_DIR/cluster.id ]]; then
+    id=$(<"$KAFKA_DIR/cluster.id")
+  else
+    id=$(kafka_java_tool kafka.tools.StorageTool random-uuid)
+    echo "$id" >"$KAFKA_DIR/cluster.id"
+  fi
+  log "formatting Kafka storage (cluster id $id)"
+  kafka_java_tool kafka.tools.StorageTool format -t "$id" \
+    -c "$KAFKA_DIR/server.properties" --ignore-formatted >"$KAFKA_DIR/format.log" 2>&1 \
+    || { cat "$KAFKA_DIR/format.log" >&2; die "formatting Kafka storage failed"; }
+}
+
+kafka_pid() { our_pid kafka "$KAFKA_DIR/server.properties"; }
+
+kafka_wait() {
+  local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
+  log "waiting for Kafka on 127.0.0.1:$KAFKA_PORT..."
+  while ((SECONDS < deadline)); do
+    kill -0 "$pid" 2>/dev/null \
+      || die "Kafka exited during startup; see $KAFKA_DIR/kafka.log and $KAFKA_DIR/kafka.out"
+    # A metadata request through the real client, once the port accepts.
+    if port_open "$KAFKA_PORT" \
+       && timeout 30 java -Xmx128m -cp "$KAFKA_LIBS/*" \
+            -Dlog4j2.configurationFile="$KAFKA_DIR/tools-log4j2.properties" \
+            org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+            --list >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 1
+  done
+  die "Kafka did not become ready within ${START_TIMEOUT}s; see $KAFKA_DIR/kafka.log"
+}
+
+kafka_up() {
+  local pid
+  if pid=$(kafka_pid); then
+    # The config file was written when this process started.
+    grep -qx "listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,.*" "$KAFKA_DIR/server.properties" \
+      || die "our Kafka (pid $pid) runs with other ports (see $KAFKA_DIR/server.properties); run 'down' first to change ports"
+    if port_open "$KAFKA_PORT"; then
+      log "Kafka already running (pid $pid)"
+    else
+      kafka_wait "$pid"   # started by an earlier run, still coming up
+    fi
+    return 0
+  fi
+  require_free_port "$KAFKA_PORT" KAFKA_PORT
+  require_free_port "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT
+  kafka_fetch
+  kafka_write_config
+  kafka_format
+  log "starting Kafka $KAFKA_VERSION"
+  start_daemon kafka "$KAFKA_DIR/kafka.out" \
+    java -Xmx512m -Xms256m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties"
+  kafka_wait "$(<"$(pid_file kafka)")"
+}
+
+# ---------------------------------------------------------------- InfluxDB
+
+ensure_influxd() {
+  command -v influxd >/dev/null && return 0
+  # Another apt run may be installing it right now.
+  if apt_busy; then apt_install influxdb; fi
+  if ! command -v influxd >/dev/null; then
+    apt_install influxdb
+    # The package may start its own service on :8086/:8088.  This stack uses
+    # other ports, so it does not depend on that service; stop it anyway so it
+    # does not hold resources.
+    { service influxdb stop || systemctl stop influxdb; } >/dev/null 2>&1 || true
+  fi
+  command -v influxd >/dev/null || die "influxd still not found after installing the influxdb package"
+}
+
+ensure_curl() {
+  command -v curl >/dev/null || apt_install curl
+}
+
+# influx_config NAME HTTP_PORT RPC_PORT AUTH(true|false)
+influx_write_config() {
+  local name=$1 http_port=$2 rpc_port=$3 auth=$4 dir="$STACK_DIR/influxdb-$1"
+  mkdir -p "$dir/meta" "$dir/data" "$dir/wal"
+  cat >"$dir/influxdb.conf" <<EOF
+# generated by test/helpers/stack.sh ($name)
+reporting-disabled = true
+bind-address = "127.0.0.1:$rpc_port"
+
+[meta]
+  dir = "$dir/meta"
+  logging-enabled = false
+
+[data]
+  dir = "$dir/data"
+  wal-dir = "$dir/wal"
+  query-log-enabled = false
+
+[monitor]
+  store-enabled = false
+
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:$http_port"
+  auth-enabled = $auth
+  log-enabled = false
+
+[subscriber]
+  enabled = false
+
+[continuous_queries]
+  log-enabled = false
+
+[logging]
+  level = "warn"
+  suppress-logo = true
+EOF
+}
+
+influx_pid() { our_pid "influxdb-$1" "$STACK_DIR/influxdb-$1/influxdb.conf"; }
+
+ping_code() {
+  curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1/ping" 2>/dev/null || true
+}
+
+influx_wait() {
+  local name=$1 port=$2 pid=$3 deadline=$((SECONDS + START_TIMEOUT))
+  log "waiting for InfluxDB $name on 127.0.0.1:$port..."
+  while ((SECONDS < deadline)); do
+    kill -0 "$pid" 2>/dev/null \
+      || die "InfluxDB $name exited during startup; see $STACK_DIR/influxdb-$name/influxd.log"
+    [[ $(ping_code "$port") == 204 ]] && return 0
+    sleep 0.2
+  done
+  die "InfluxDB $name did not answer /ping within ${START_TIMEOUT}s; see $STACK_DIR/influxdb-$name/influxd.log"
+}
+
+# influx_up NAME HTTP_PORT HTTP_VAR RPC_PORT RPC_VAR AUTH
+influx_up() {
+  local name=$1 port=$2 port_var=$3 rpc_port=$4 rpc_var=$5 auth=$6 pid
+  if pid=$(influx_pid "$name"); then
+    # The config file was written when this process started.
+    grep -qF "bind-address = \"127.0.0.1:$port\"" "$STACK_DIR/influxdb-$name/influxdb.conf" \
+      || die "our InfluxDB $name (pid $pid) runs with another port (see $STACK_DIR/influxdb-$name/influxdb.conf); run 'down' first to change ports"
+    if [[ $(ping_code "$port") == 204 ]]; then
+      log "InfluxDB $name already running (pid $pid)"
+    else
+      influx_wait "$name" "$port" "$pid"   # started by an earlier run, still coming up
+    fi
+    return 0
+  fi
+  require_free_port "$port" "$port_var"
+  require_free_port "$rpc_port" "$rpc_var"
+  influx_write_config "$name" "$port" "$rpc_port" "$auth"
+  log "starting InfluxDB $name"
+  # INFLUXDB_* variables would override the generated config; drop them.
+  local unset_vars=() v
+  for v in $(compgen -e); do
+    [[ $v == INFLUXDB_* ]] && unset_vars+=(-u "$v")
+  done
+  start_daemon "influxdb-$name" "$STACK_DIR/influxdb-$name/influxd.log" \
+    env "${unset_vars[@]}" influxd run -config "$STACK_DIR/influxdb-$name/influxdb.conf"
+  influx_wait "$name" "$port" "$(<"$(pid_file "influxdb-$name")")"
+}
+
+# Creates the admin user on the auth instance unless it already works.
+influx_auth_admin() {
+  local url="http://127.0.0.1:$INFLUX_AUTH_PORT/query" code body
+  code=$(curl -s -o /dev/null -w '%{http_code}' -u "$INFLUX_ADMIN_USER:$INFLUX_ADMIN_PASSWORD" \
+    --data-urlencode "q=SHOW USERS" "$url" || true)
+  [[ $code == 200 ]] && return 0
+  log "creating InfluxDB admin user '$INFLUX_ADMIN_USER' on influx-auth"
+  body=$(curl -s -w '\n%{http_code}' -XPOST "$url" \
+    --data-urlencode "q=CREATE USER $INFLUX_ADMIN_USER WITH PASSWORD '$INFLUX_ADMIN_PASSWORD' WITH ALL PRIVILEGES" || true)
+  [[ ${body##*$'\n'} == 200 && $body != *'"error"'* ]] \
+    || die "could not create the admin user on influx-auth: ${body%$'\n'*} (does '$INFLUX_ADMIN_USER' exist with another password? 'down --purge' resets it)"
+}
+
+# ---------------------------------------------------------------- commands
+
+write_stack_json() {
+  cat >"$STACK_JSON.tmp" <<EOF
+{"kafka": {"brokers": ["127.0.0.1:$KAFKA_PORT"]}, "influx": {"url": "http://127.0.0.1:$INFLUX_PORT"}, "influxAuth": {"url": "http://127.0.0.1:$INFLUX_AUTH_PORT", "user": "$INFLUX_ADMIN_USER", "password": "$INFLUX_ADMIN_PASSWORD"}}
+EOF
+  mv "$STACK_JSON.tmp" "$STACK_JSON"
+}
+
+# Serialises up/down runs started at the same time (e.g. parallel test files).
+take_lock() {
+  mkdir -p "$STACK_DIR"
+  command -v flock >/dev/null || return 0
+  exec 9>"$STACK_DIR/.lock"
+  flock 9
+}
+
+# Before starting anything: every port of a service that is not already
+# running must be free, so a clash does not leave a half-started stack.
+preflight_ports() {
+  if ! kafka_pid >/dev/null; then
+    require_free_port "$KAFKA_PORT" KAFKA_PORT
+    require_free_port "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT
+  fi
+  if ! influx_pid influx >/dev/null; then
+    require_free_port "$INFLUX_PORT" INFLUX_PORT
+    require_free_port "$INFLUX_RPC_PORT" INFLUX_RPC_PORT
+  fi
+  if ! influx_pid influx-auth >/dev/null; then
+    require_free_port "$INFLUX_AUTH_PORT" INFLUX_AUTH_PORT
+    require_free_port "$INFLUX_AUTH_RPC_PORT" INFLUX_AUTH_RPC_PORT
+  fi
+}
+
+cmd_up() {
+  take_lock
+  local t0=$SECONDS
+  check_java
+  ensure_curl
+  ensure_influxd
+  mkdir -p "$RUN_DIR"
+  preflight_ports
+  influx_up influx "$INFLUX_PORT" INFLUX_PORT "$INFLUX_RPC_PORT" INFLUX_RPC_PORT false
+  influx_up influx-auth "$INFLUX_AUTH_PORT" INFLUX_AUTH_PORT "$INFLUX_AUTH_RPC_PORT" INFLUX_AUTH_RPC_PORT true
+  influx_auth_admin
+  kafka_up
+  write_stack_json
+  cat <<EOF
+stack up in $((SECONDS - t0))s:
+  Kafka $KAFKA_VERSION          127.0.0.1:$KAFKA_PORT (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)  log: .stack/kafka/kafka.log
+  InfluxDB (no auth)   http://127.0.0.1:$INFLUX_PORT
+  InfluxDB (auth)      http://127.0.0.1:$INFLUX_AUTH_PORT  user $INFLUX_ADMIN_USER / $INFLUX_ADMIN_PASSWORD
+  endpoints: .stack/stack.json
+EOF
+}
+
+cmd_down() {
+  local purge=0
+  case "${1:-}" in
+    "") ;;
+    --purge) purge=1 ;;
+    *) die "unknown option for down: $1" ;;
+  esac
+  take_lock
+  local pids=() names=() pid
+  if pid=$(kafka_pid); then pids+=("$pid"); names+=(kafka); fi
+  if pid=$(influx_pid influx); then pids+=("$pid"); names+=(influx); fi
+  if pid=$(influx_pid influx-auth); then pids+=("$pid"); names+=(influx-auth); fi
+  if ((${#pids[@]})); then
+    log "stopping ${names[*]}..."
+    stop_pids "${pids[@]}"
+  else
+    log "nothing running"
+  fi
+  rm -f "$RUN_DIR"/*.pid "$STACK_JSON"
+  if ((purge)); then
+    log "purging data and logs (keeping $CACHE_DIR)"
+    rm -rf "$KAFKA_DIR" "$STACK_DIR/influxdb-influx" "$STACK_DIR/influxdb-influx-auth" "$RUN_DIR"
+  fi
+}
+
+cmd_status() {
+  local pid rc=0
+  if pid=$(kafka_pid); then
+    echo "kafka        running  pid $pid  127.0.0.1:$KAFKA_PORT"
+  else
+    echo "kafka        stopped"; rc=3
+  fi
+  local name port
+  for name in influx influx-auth; do
+    port=$INFLUX_PORT
+    [[ $name == influx-auth ]] && port=$INFLUX_AUTH_PORT
+    if pid=$(influx_pid "$name"); then
+      printf '%-12s running  pid %s  http://127.0.0.1:%s\n' "$name" "$pid" "$port"
+    else
+      printf '%-12s stopped\n' "$name"; rc=3
+    fi
+  done
+  return "$rc"
+}
+
+cmd_env() {
+  [[ -f $STACK_JSON ]] || die "the stack is not up ($STACK_JSON missing); run: bash test/helpers/stack.sh up"
+  cat "$STACK_JSON"
+}
+
+main() {
+  local cmd=${1:-}
+  (($#)) && shift
+  case "$cmd" in
+    up) cmd_up "$@" ;;
+    down) cmd_down "$@" ;;
+    status) cmd_status "$@" ;;
+    env) cmd_env "$@" ;;
+    *) echo "usage: bash test/helpers/stack.sh up|down [--purge]|status|env" >&2; exit 2 ;;
+  esac
+}
+
+main "$@"
