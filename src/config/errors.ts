@@ -1,0 +1,37 @@
+/** Where a configuration problem was found. `value` is already redacted for secrets. */
+export interface ConfigLocation {
+  file?: string;
+  section?: string;
+  option?: string;
+  value?: string;
+}
+
+/** An invalid configuration: start-up stops with exit status 78 (EX_CONFIG). */
+export class ConfigError extends Error {
+  readonly exitCode: number = 78;
+  file?: string;
+  section?: string;
+  option?: string;
+  value?: string;
+
+  constructor(message: string, where: ConfigLocation = {}) {
+    super(message);
+    this.name = 'ConfigError';
+    this.file = where.file;
+    this.section = where.section;
+    this.option = where.option;
+    this.value = where.value;
+  }
+}
+
+/** A bad command line: exit status 64 (EX_USAGE). */
+export class UsageError extends ConfigError {
+  override readonly exitCode: number = 64;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const REDACTED = '***';

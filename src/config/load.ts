@@ -1,0 +1,234 @@
+/**
+ * Reading configuration files into a PersisterConfig, with oslo.config semantics:
+ * later files override earlier ones option by option; `$group.option`,
+ * `${group.option}` and `$option` (same section, then [DEFAULT]) refer to
+ * another option's value, in values and in defaults alike; `$$` and `\$` are
+ * a literal `$`. Unlike oslo.config every used option is checked at start-up,
+ * and unknown sections/options give warnings.
+ */
+import { readFileSync } from 'node:fs';
+import { convert, InvalidValue } from './convert.js';
+import { ConfigError, REDACTED } from './errors.js';
+import { normalizeSection, parseIni } from './ini.js';
+import { findOption, findSection, SCHEMA, SUPPORTED_DRIVERS, type OptionSpec } from './schema.js';
+import type { InfluxConfig, PersisterConfig, RepositoriesConfig, TopicConfig, TopicSection } from './types.js';
+
+/** A value set in a file. `key` is the name as written (maybe a deprecated one). */
+interface Setting {
+  file: string;
+  key: string;
+  raw: string;
+}
+
+interface Resolved {
+  /** After interpolation; undefined: no value and no default. */
+  text?: string;
+  /** A secret option took part in the value. */
+  secret: boolean;
+  /** The file the value comes from, directly or through a reference. */
+  origin?: string;
+}
+
+type Settings = Map<string, Map<string, Setting>>;
+type Values = Map<string, Map<string, unknown>>;
+
+const REFERENCE = /\\\$|\$(?:(\$)|([_a-z][._a-z0-9]*)|\{([_a-z][._a-z0-9]*)\})/gi;
+
+const PIPELINES: readonly { topic: TopicSection; driver: string; unsupported?: string }[] = [
+  { topic: 'kafka_metrics', driver: 'metrics_driver' },
+  { topic: 'kafka_alarm_history', driver: 'alarm_state_history_driver' },
+  { topic: 'kafka_events', driver: 'events_driver', unsupported: 'the events pipeline (Elasticsearch) is not supported yet; set enabled = false' },
+];
+
+const camel = (name: string): string => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+const SECRET_KEYS = new Set(SCHEMA.flatMap((s) => s.options.filter((o) => o.secret).map((o) => camel(o.name))));
+
+class Resolver {
+  private readonly cache = new Map<string, Resolved>();
+  private readonly active: string[] = [];
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly lastFile: string,
+  ) {}
+
+  setting(section: string, name: string): Setting | undefined {
+    return this.settings.get(section)?.get(name);
+  }
+
+  resolve(section: string, spec: OptionSpec): Resolved {
+    const id = `${section}.${spec.name}`;
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    if (this.active.includes(id)) {
+      const loop = [...this.active.slice(this.active.indexOf(id)), id].map((x) => `$${x}`).join(' -> ');
+      throw this.error(section, spec, { secret: !!spec.secret }, `circular reference ${loop}`);
+    }
+    const setting = this.setting(section, spec.name);
+    const raw = setting?.raw ?? spec.default;
+    const result: Resolved = { secret: !!spec.secret, origin: setting?.file };
+    if (raw !== undefined) {
+      this.active.push(id);
+      try {
+        result.text = raw.replace(REFERENCE, (match, dollar?: string, named?: string, braced?: string) => {
+          const key = named ?? braced;
+          if (key === undefined) return '$'; // `$$` or `\$`
+          const target = this.lookup(key, section);
+          if (!target) {
+            const what = spec.secret ? 'an unknown $ reference' : `an unknown reference ${match}`;
+            throw this.error(section, spec, result, `${what} (no such option; write $$ for a literal $)`);
+          }
+          const ref = this.resolve(target[0], target[1]);
+          result.secret ||= ref.secret;
+          result.origin ??= ref.origin;
+          return ref.text ?? '';
+        });
+      } finally {
+        this.active.pop();
+      }
+    }
+    this.cache.set(id, result);
+    return result;
+  }
+
+  /** `group.option`, else `option` of the current section, else of [DEFAULT] (as oslo.config). */
+  private lookup(key: string, section: string): [string, OptionSpec] | undefined {
+    const dot = key.indexOf('.');
+    const [group, name] = dot > 0 ? [normalizeSection(key.slice(0, dot)), key.slice(dot + 1)] : [section, key];
+    for (const [s, n] of [[group, name], ['DEFAULT', key]]) {
+      const found = findOption(s, n);
+      if (found && !found.deprecated) return [s, found.spec];
+    }
+    return undefined;
+  }
+
+  /** "file: [section] option = "value" (expands to "..."): reason", secrets redacted. */
+  error(section: string, spec: OptionSpec, r: Resolved, reason: string): ConfigError {
+    const setting = this.setting(section, spec.name);
+    const raw = setting?.raw ?? spec.default;
+    const file = setting?.file ?? r.origin ?? this.lastFile;
+    const option = setting?.key ?? spec.name;
+    const value = raw === undefined ? undefined : spec.secret ? REDACTED : raw;
+    let shown = value === undefined ? '' : ` = ${JSON.stringify(value)}`;
+    if (r.text !== undefined && r.text !== raw) shown += ` (expands to ${JSON.stringify(r.secret ? REDACTED : r.text)})`;
+    return new ConfigError(`${file}: [${section}] ${option}${shown}: ${reason}`, { file, section, option, value });
+  }
+
+  /** Every used option of the schema, converted to its type. */
+  values(): Values {
+    const values: Values = new Map();
+    for (const section of SCHEMA) {
+      const converted = new Map<string, unknown>();
+      values.set(section.name, converted);
+      for (const spec of section.options) {
+        if (spec.unused) continue;
+        const r = this.resolve(section.name, spec);
+        if (r.text === undefined || (spec.default === undefined && r.text.trim() === '')) continue;
+        try {
+          converted.set(spec.name, convert(spec, r.text));
+        } catch (e) {
+          if (e instanceof InvalidValue) throw this.error(section.name, spec, r, e.message);
+          throw e;
+        }
+      }
+    }
+    return values;
+  }
+}
+
+function readSettings(files: string[], warn: (w: string) => void): Settings {
+  const settings: Settings = new Map();
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`${file}: cannot read the configuration file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });
+    }
+    for (const [section, entries] of parseIni(text, file)) {
+      if (!findSection(section)) {
+        warn(`${file}: unknown section [${section}] is ignored.`);
+        continue;
+      }
+      const target = settings.get(section) ?? new Map<string, Setting>();
+      settings.set(section, target);
+      const keys = [...entries.keys()].map((key) => ({ key, found: findOption(section, key) }));
+      // Deprecated names first, so that the current name wins within one file.
+      keys.sort((a, b) => Number(!!b.found?.deprecated) - Number(!!a.found?.deprecated));
+      for (const { key, found } of keys) {
+        if (!found) {
+          warn(`${file}: unknown option "${key}" in section [${section}] is ignored.`);
+          continue;
+        }
+        if (found.deprecated) warn(`${file}: option "${key}" in section [${section}] is deprecated; use "${found.spec.name}" instead.`);
+        if (typeof found.spec.unused === 'string') warn(`${file}: option "${key}" in section [${section}] ${found.spec.unused}.`);
+        target.set(found.spec.name, { file, key, raw: entries.get(key)!.value });
+      }
+    }
+  }
+  return settings;
+}
+
+function camelize(values: Map<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries([...values].map(([k, v]) => [camel(k), v]));
+}
+
+/** Reads the files in order (later ones win) and checks every value. Throws ConfigError. */
+export function loadConfig(files: string[]): PersisterConfig {
+  const warnings: string[] = [];
+  const warn = (w: string): void => {
+    if (!warnings.includes(w)) warnings.push(w);
+  };
+  const lastFile = files.at(-1) ?? '(no file)';
+  const resolver = new Resolver(readSettings(files, warn), lastFile);
+  const values = resolver.values();
+  const get = (section: string, name: string): unknown => values.get(section)!.get(name);
+  const fail = (section: string, name: string, reason: string): ConfigError => {
+    const spec = findOption(section, name)!.spec;
+    return resolver.error(section, spec, resolver.resolve(section, spec), reason);
+  };
+
+  const inUse = new Set<string>();
+  for (const p of PIPELINES) {
+    if (!get(p.topic, 'enabled')) continue;
+    if (p.unsupported) throw fail(p.topic, 'enabled', p.unsupported);
+    const driver = get('repositories', p.driver) as string;
+    if (!SUPPORTED_DRIVERS.includes(driver)) {
+      throw fail('repositories', p.driver, `the ${driver} driver is not supported yet (supported: ${SUPPORTED_DRIVERS.join(', ')})`);
+    }
+    inUse.add(driver);
+  }
+  if (inUse.size === 0) {
+    warn(`No pipeline is enabled (${PIPELINES.map((p) => `[${p.topic}]`).join(', ')} all have enabled = false): the persister has nothing to do.`);
+  }
+  if (inUse.has('influxdb') && get('influxdb', 'ip_address') === undefined) {
+    const file = resolver.setting('influxdb', 'ip_address')?.file ?? lastFile;
+    throw new ConfigError(`${file}: [influxdb] ip_address is required when an InfluxDB driver is in use (the IP address or host name of InfluxDB)`, {
+      file,
+      section: 'influxdb',
+      option: 'ip_address',
+    });
+  }
+
+  const topic = (section: TopicSection): TopicConfig => ({ section, ...camelize(values.get(section)!) }) as TopicConfig;
+  return {
+    files: [...files],
+    ...(camelize(values.get('DEFAULT')!) as Pick<PersisterConfig, 'debug' | 'logFile' | 'logDir' | 'useStderr'>),
+    metrics: topic('kafka_metrics'),
+    alarmHistory: topic('kafka_alarm_history'),
+    events: topic('kafka_events'),
+    influxdb: { ipAddress: '', ...camelize(values.get('influxdb')!) } as InfluxConfig,
+    repositories: camelize(values.get('repositories')!) as unknown as RepositoriesConfig,
+    warnings,
+  };
+}
+
+/** A copy safe to log: every secret (password) that is set becomes "***". */
+export function redactedConfig(c: PersisterConfig): unknown {
+  const redact = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(redact);
+    if (v === null || typeof v !== 'object') return v;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_KEYS.has(k) && x !== undefined ? REDACTED : redact(x)]));
+  };
+  return redact(c);
+}

@@ -1,0 +1,210 @@
+/**
+ * Every section and option the persister knows: one frozen table.
+ *
+ * Options and defaults are those of the Python monasca-persister 9.0.0
+ * (monasca_persister/conf/*.py). Defaults are written exactly as they would be
+ * in a file, so they may refer to other options (`$kafka.fetch_size_bytes`):
+ * that is how oslo.config makes every `[kafka_*]` topic section inherit `[kafka]`.
+ *
+ * A new section is one entry in SCHEMA.
+ */
+
+export type OptionType =
+  | 'string'
+  | 'host' // IP address or host name
+  | 'bool' // true/false/yes/no/on/off/1/0, any case
+  | 'int' // with optional min/max
+  | 'port' // 1-65535
+  | 'float' // with optional min/max
+  | 'list' // comma separated strings
+  | 'hostports' // comma separated host:port
+  | 'driver'; // a repository driver: a short name or the reference's Python import path
+
+export interface OptionSpec {
+  readonly name: string;
+  readonly type: OptionType;
+  /** As written in a file; may contain `$group.option` references. No default: unset. */
+  readonly default?: string;
+  /** One line, with units. */
+  readonly help: string;
+  /** Never logged nor shown in messages. */
+  readonly secret?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  /** Old names still read (with a deprecation warning); the current name wins within one file. */
+  readonly deprecatedNames?: readonly string[];
+  /** type 'driver': backend short name -> the reference's import path for this option. */
+  readonly drivers?: Readonly<Record<string, string>>;
+  /**
+   * Accepted for compatibility with reference files but not used, hence never
+   * validated (oslo.config only checks the options a program reads).
+   * A string is a notice added to the warnings when the option is set.
+   */
+  readonly unused?: true | string;
+}
+
+export interface SectionSpec {
+  readonly name: string;
+  readonly help: string;
+  readonly options: readonly OptionSpec[];
+}
+
+/** Backends this persister can write to. */
+export const SUPPORTED_DRIVERS: readonly string[] = Object.freeze(['influxdb']);
+
+const REPO = 'monasca_persister.repositories';
+
+/** Options of `[kafka]`; every topic section has them too, defaulting to the `[kafka]` value. */
+const KAFKA_COMMON: readonly OptionSpec[] = [
+  { name: 'consumer_id', type: 'string', default: 'monasca-persister', help: 'Name of the Kafka consumer (kept for compatibility; the Kafka client id is client_id).' },
+  { name: 'client_id', type: 'string', default: 'monasca-persister', help: 'Kafka client id sent to the brokers.' },
+  { name: 'max_wait_time_seconds', type: 'int', min: 1, default: '30', help: 'Longest time, in seconds, a message waits in a partial batch before the batch is written anyway.' },
+  { name: 'fetch_size_bytes', type: 'int', min: 1, default: '4096', help: 'Kafka fetch size, in bytes.' },
+  { name: 'buffer_size', type: 'int', min: 1, default: '$kafka.fetch_size_bytes', help: 'Kafka buffer size, in bytes.' },
+  { name: 'max_buffer_size', type: 'int', min: 1, default: '32768', help: 'Maximum Kafka buffer size, in bytes (largest fetch per partition).' },
+  { name: 'num_processors', type: 'int', min: 1, default: '1', help: 'Number of consumers of the topic, all in the same consumer group.' },
+  { name: 'legacy_kafka_client_enabled', type: 'bool', default: 'false', help: 'Use the old kafka-python client in the reference; accepted and ignored here (one Kafka client).' },
+];
+
+function topicSection(name: string, what: string, o: { enabled: boolean; groupId: string; topic: string; batchSize: number }): SectionSpec {
+  return {
+    name,
+    help: `Kafka topic of ${what}. Unset [kafka] options default to the [kafka] value.`,
+    options: [
+      { name: 'enabled', type: 'bool', default: String(o.enabled), help: `Persist ${what}.` },
+      { name: 'uri', type: 'hostports', default: '127.0.0.1:9092', help: 'Comma separated list of Kafka brokers, host:port.' },
+      { name: 'group_id', type: 'string', default: o.groupId, help: 'Kafka consumer group.' },
+      { name: 'topic', type: 'string', default: o.topic, help: 'Kafka topic to read.' },
+      { name: 'zookeeper_path', type: 'string', default: `/persister_partitions/$${name}.topic`, help: 'ZooKeeper path of the old partitioning algorithm; unused by the modern Kafka client.' },
+      { name: 'batch_size', type: 'int', min: 1, default: String(o.batchSize), deprecatedNames: ['database_batch_size'], help: 'Number of messages buffered before they are written to the database (one batch).' },
+      ...KAFKA_COMMON.map((opt) => ({ ...opt, default: `$kafka.${opt.name}` })),
+    ],
+  };
+}
+
+const LOG_CONFIG_APPEND_NOTICE =
+  'names a Python logging configuration file, which this persister cannot read; it is ignored (logging is set by debug, log_file, log_dir and use_stderr)';
+const OSLO_LOG_NOTICE = 'is an oslo.log option this persister does not implement; it is ignored';
+/** oslo.log options that real files may carry; accepted and ignored with a notice. */
+const OSLO_LOG_IGNORED = [
+  'log_date_format', 'watch_log_file', 'use_syslog', 'use_journal', 'syslog_log_facility', 'use_json',
+  'use_eventlog', 'log_rotate_interval', 'log_rotate_interval_type', 'max_logfile_count', 'max_logfile_size_mb',
+  'log_rotation_type', 'logging_context_format_string', 'logging_default_format_string',
+  'logging_debug_format_suffix', 'logging_exception_prefix', 'logging_user_identity_format', 'default_log_levels',
+  'publish_errors', 'instance_format', 'instance_uuid_format', 'rate_limit_interval', 'rate_limit_burst',
+  'rate_limit_except_level', 'fatal_deprecations',
+];
+
+const unusedHelp = 'Accepted for compatibility; unused.';
+
+const TABLE: SectionSpec[] = [
+  {
+    name: 'DEFAULT',
+    help: 'Logging (the oslo.log options of the reference that apply here).',
+    options: [
+      { name: 'debug', type: 'bool', default: 'false', help: 'Log at debug level (otherwise info).' },
+      { name: 'log_file', type: 'string', help: 'Log to this file (relative to log_dir when that is set); unset: log to standard error.' },
+      { name: 'log_dir', type: 'string', help: 'Directory of log_file.' },
+      { name: 'use_stderr', type: 'bool', help: 'Also log to standard error when log_file is set (unset: no).' },
+      { name: 'log_config_append', type: 'string', unused: LOG_CONFIG_APPEND_NOTICE, help: 'Python logging configuration file of the reference; ignored with a notice.' },
+      ...OSLO_LOG_IGNORED.map((name): OptionSpec => ({ name, type: 'string', unused: OSLO_LOG_NOTICE, help: 'oslo.log option; ignored with a notice.' })),
+    ],
+  },
+  { name: 'kafka', help: 'Kafka options common to all topics; each [kafka_*] section inherits the values set here.', options: KAFKA_COMMON },
+  topicSection('kafka_metrics', 'metrics', { enabled: true, groupId: '1_metrics', topic: 'metrics', batchSize: 20000 }),
+  topicSection('kafka_alarm_history', 'alarm state transitions', { enabled: true, groupId: '1_alarm-state-transitions', topic: 'alarm-state-transitions', batchSize: 1 }),
+  topicSection('kafka_events', 'events', { enabled: false, groupId: '1_events', topic: 'monevents', batchSize: 1 }),
+  {
+    name: 'influxdb',
+    help: 'InfluxDB (1.x HTTP API) where metrics and alarm state transitions are written.',
+    options: [
+      { name: 'database_name', type: 'string', default: 'mon', help: 'Database name (the prefix of each tenant database when db_per_tenant is set).' },
+      { name: 'db_per_tenant', type: 'bool', default: 'false', help: 'Write each tenant to its own database, database_name_<tenant id>.' },
+      { name: 'default_retention_hours', type: 'int', min: 0, default: '0', help: 'Retention, in hours, of databases the persister creates; 0: infinite.' },
+      { name: 'batch_size', type: 'int', min: 1, default: '10000', help: 'Maximum number of points in one HTTP write request.' },
+      { name: 'ip_address', type: 'host', help: 'IP address or host name of InfluxDB; required when an InfluxDB driver is in use.' },
+      { name: 'port', type: 'port', default: '8086', help: 'InfluxDB HTTP port.' },
+      { name: 'ssl', type: 'bool', default: 'false', help: 'Use HTTPS.' },
+      { name: 'verify_ssl', type: 'bool', default: 'false', help: 'Verify the server certificate when ssl is set.' },
+      { name: 'user', type: 'string', default: 'mon_persister', help: 'InfluxDB user.' },
+      { name: 'password', type: 'string', secret: true, help: 'InfluxDB password; never logged.' },
+    ],
+  },
+  {
+    name: 'repositories',
+    help: 'Where each kind of message is stored: a short name (influxdb) or the import path of the reference.',
+    options: [
+      { name: 'metrics_driver', type: 'driver', default: `${REPO}.influxdb.metrics_repository:MetricInfluxdbRepository`, help: 'Storage of metrics; only influxdb is supported (cassandra is refused at start-up).',
+        drivers: { influxdb: `${REPO}.influxdb.metrics_repository:MetricInfluxdbRepository`, cassandra: `${REPO}.cassandra.metrics_repository:MetricCassandraRepository` } },
+      { name: 'alarm_state_history_driver', type: 'driver', default: `${REPO}.influxdb.alarm_state_history_repository:AlarmStateHistInfluxdbRepository`, help: 'Storage of alarm state transitions; only influxdb is supported (cassandra is refused at start-up).',
+        drivers: { influxdb: `${REPO}.influxdb.alarm_state_history_repository:AlarmStateHistInfluxdbRepository`, cassandra: `${REPO}.cassandra.alarm_state_history_repository:AlarmStateHistCassandraRepository` } },
+      { name: 'events_driver', type: 'driver', default: `${REPO}.elasticsearch.events_repository:ElasticSearchEventsRepository`, help: 'Storage of events (Elasticsearch); not supported yet.',
+        drivers: { elasticsearch: `${REPO}.elasticsearch.events_repository:ElasticSearchEventsRepository` } },
+      { name: 'ignore_parse_point_error', type: 'bool', default: 'false', help: 'Ignore InfluxDB parse point errors: drop (and log) the measurements InfluxDB refuses as unparsable.' },
+    ],
+  },
+  {
+    name: 'zookeeper',
+    help: 'ZooKeeper of the old Kafka client. Accepted for compatibility; unused.',
+    options: [
+      { name: 'uri', type: 'hostports', default: '127.0.0.1:2181', unused: true, help: `Comma separated list of ZooKeeper host:port. ${unusedHelp}` },
+      { name: 'partition_interval_recheck_seconds', type: 'int', default: '15', unused: true, help: `Seconds between partition rechecks. ${unusedHelp}` },
+    ],
+  },
+  {
+    name: 'cassandra',
+    help: 'Cassandra storage of the reference. Accepted for compatibility; unused (the Cassandra drivers are not supported yet).',
+    options: [
+      { name: 'contact_points', type: 'list', default: '127.0.0.1', unused: true, help: 'Comma separated list of Cassandra node addresses.' },
+      { name: 'port', type: 'int', default: '8086', unused: true, help: 'Cassandra port (the reference default is 8086).' },
+      { name: 'keyspace', type: 'string', default: 'monasca', unused: true, help: 'Keyspace of the metrics.' },
+      { name: 'user', type: 'string', default: '', unused: true, help: 'Cassandra user.' },
+      { name: 'password', type: 'string', default: '', unused: true, secret: true, help: 'Cassandra password; never logged.' },
+      { name: 'connection_timeout', type: 'int', default: '5', unused: true, help: 'Connection timeout, in seconds.' },
+      { name: 'read_timeout', type: 'int', default: '60', unused: true, help: 'Read timeout, in seconds.' },
+      { name: 'max_write_retries', type: 'int', default: '1', unused: true, help: 'Retries of a write.' },
+      { name: 'max_definition_cache_size', type: 'int', default: '20000000', unused: true, help: 'Metric definitions cached in memory.' },
+      { name: 'retention_policy', type: 'int', default: '45', unused: true, help: 'Retention, in days.' },
+      { name: 'consistency_level', type: 'string', default: 'ONE', unused: true, help: 'Consistency level.' },
+      { name: 'local_data_center', type: 'string', unused: true, help: 'Local data center name.' },
+      { name: 'max_batches', type: 'int', default: '250', unused: true, help: 'Maximum batch size.' },
+    ],
+  },
+  {
+    name: 'elasticsearch',
+    help: 'Elasticsearch storage of events in the reference. Accepted for compatibility; unused (events are not supported yet).',
+    options: [
+      { name: 'index_name', type: 'string', default: 'events', unused: true, help: 'Prefix of the event indices.' },
+      { name: 'hosts', type: 'list', default: 'localhost:9200', unused: true, help: 'Comma separated list of Elasticsearch nodes, host[:port].' },
+      { name: 'sniff_on_start', type: 'bool', default: 'false', unused: true, help: 'Get the list of nodes from the cluster at start-up.' },
+      { name: 'sniff_on_connection_fail', type: 'bool', default: 'false', unused: true, help: 'Get the list of nodes again when a connection fails.' },
+      { name: 'sniffer_timeout', type: 'int', unused: true, help: 'Seconds between automatic sniffs.' },
+      { name: 'max_retries', type: 'int', min: 1, default: '3', unused: true, help: 'Retries before a failure is reported.' },
+    ],
+  },
+];
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+export const SCHEMA: readonly SectionSpec[] = deepFreeze(TABLE);
+
+const BY_NAME = new Map(SCHEMA.map((s) => [s.name, s]));
+
+export function findSection(name: string): SectionSpec | undefined {
+  return BY_NAME.get(name);
+}
+
+/** The option a key of a file sets: by its name, or by a deprecated name. */
+export function findOption(section: string, key: string): { spec: OptionSpec; deprecated: boolean } | undefined {
+  const options = BY_NAME.get(section)?.options ?? [];
+  const spec = options.find((o) => o.name === key);
+  if (spec) return { spec, deprecated: false };
+  const old = options.find((o) => o.deprecatedNames?.includes(key));
+  return old && { spec: old, deprecated: true };
+}

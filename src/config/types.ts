@@ -1,0 +1,64 @@
+/** The typed configuration handed to the rest of the program. */
+
+export type TopicSection = 'kafka_metrics' | 'kafka_alarm_history' | 'kafka_events';
+
+export interface TopicConfig {
+  section: TopicSection;
+  enabled: boolean;
+  /** host:port of each broker */
+  uri: string[];
+  groupId: string;
+  topic: string;
+  consumerId: string;
+  clientId: string;
+  /** messages buffered before a write */
+  batchSize: number;
+  /** the longest a message waits in a partial batch before it is written anyway */
+  maxWaitTimeSeconds: number;
+  fetchSizeBytes: number;
+  bufferSize: number;
+  maxBufferSize: number;
+  /** consumers of the topic */
+  numProcessors: number;
+  legacyKafkaClientEnabled: boolean;
+  zookeeperPath?: string;
+}
+
+export interface InfluxConfig {
+  databaseName: string;
+  dbPerTenant: boolean;
+  defaultRetentionHours: number;
+  /** points per HTTP write request */
+  batchSize: number;
+  /** '' only when no InfluxDB driver is in use */
+  ipAddress: string;
+  port: number;
+  ssl: boolean;
+  verifySsl: boolean;
+  user: string;
+  password?: string;
+}
+
+export interface RepositoriesConfig {
+  /** the backend short name, e.g. 'influxdb' (import paths of the reference are mapped to it) */
+  metricsDriver: string;
+  alarmStateHistoryDriver: string;
+  eventsDriver?: string;
+  ignoreParsePointError: boolean;
+}
+
+export interface PersisterConfig {
+  /** files actually read, in order */
+  files: string[];
+  debug: boolean;
+  logFile?: string;
+  logDir?: string;
+  useStderr?: boolean;
+  metrics: TopicConfig;
+  alarmHistory: TopicConfig;
+  events: TopicConfig;
+  influxdb: InfluxConfig;
+  repositories: RepositoriesConfig;
+  /** unknown sections/options, deprecated names, ignored options...: each a full sentence naming file/section/option */
+  warnings: string[];
+}

@@ -1,0 +1,16 @@
+/** Exit statuses: part of the interface (README, etc/monasca-persister.service). sysexits.h numbers. */
+export const ExitCode = {
+  /** Stopped by SIGTERM/SIGINT after flushing and committing. */
+  OK: 0,
+  /** Bad command line. */
+  USAGE: 64,
+  /** Kafka could not be reached or the Kafka client gave up. */
+  KAFKA_UNAVAILABLE: 69,
+  /** An internal error. */
+  SOFTWARE: 70,
+  /** InfluxDB writes kept failing; nothing unstored was committed. */
+  INFLUX_FAILED: 75,
+  /** Bad configuration (file, section, option and value are named), or InfluxDB refused the credentials. */
+  CONFIG: 78,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
