@@ -10,6 +10,8 @@ export const ExitCode = {
   SOFTWARE: 70,
   /** InfluxDB writes kept failing; nothing unstored was committed. */
   INFLUX_FAILED: 75,
+  /** A second SIGTERM/SIGINT during a graceful stop: exited at once (128 + SIGINT). */
+  INTERRUPTED: 130,
   /** Bad configuration (file, section, option and value are named), or InfluxDB refused the credentials. */
   CONFIG: 78,
 } as const;

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/**
+ * monasca-persister: the daemon (`monasca-persister [--config-file F]... [--config-dir D]...`) and
+ * `monasca-persister convert metrics|alarms`, which shows what would be written for messages on stdin.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { runDaemon } from './app.js';
+import { ConfigError, loadConfig, parseArgs, redactedConfig, resolveConfigFiles, USAGE } from './config/index.js';
+import { convertMessage, Drop, type MessageKind } from './convert/index.js';
+import { ExitCode } from './exit-codes.js';
+import { createLogger } from './observe/log.js';
+
+const CONVERT_USAGE = `Usage: monasca-persister convert metrics|alarms < messages
+
+Reads Kafka message values from stdin, one per line, and prints the line-protocol line of each
+message the persister would write to stdout; for each message it would drop, a JSON line
+{"line": N, "reason": "..."} goes to stderr.`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function convert(kind: string | undefined): Promise<number> {
+  if (kind !== 'metrics' && kind !== 'alarms') {
+    process.stderr.write(`${CONVERT_USAGE}\n`);
+    return ExitCode.USAGE;
+  }
+  let out: string[] = [];
+  let err: string[] = [];
+  const drain = () => {
+    if (out.length) process.stdout.write(`${out.join('\n')}\n`);
+    if (err.length) process.stderr.write(`${err.join('\n')}\n`);
+    out = [];
+    err = [];
+  };
+  let n = 0;
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    n++;
+    const c = convertMessage(kind as MessageKind, line);
+    if (c instanceof Drop) err.push(JSON.stringify({ line: n, reason: c.reason }));
+    else out.push(c.line);
+    if (out.length + err.length >= 1000) drain();
+  }
+  drain();
+  return ExitCode.OK;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n\n${CONVERT_USAGE}\n`);
+    return ExitCode.OK;
+  }
+  if (args.version) {
+    process.stdout.write(`monasca-persister ${version()}\n`);
+    return ExitCode.OK;
+  }
+  if (args.rest[0] === 'convert') return convert(args.rest[1]);
+  if (args.rest.length > 0) {
+    process.stderr.write(`monasca-persister: unexpected argument ${args.rest[0]}\n\n${USAGE}\n`);
+    return ExitCode.USAGE;
+  }
+
+  const { files, warnings: searchWarnings } = resolveConfigFiles(args);
+  const config = loadConfig(files);
+  const log = createLogger({
+    debug: config.debug,
+    file: config.logFile ? join(config.logDir ?? '.', config.logFile) : undefined,
+  });
+  for (const w of [...searchWarnings, ...config.warnings]) log.warn(w);
+  log.info({ version: version(), config: redactedConfig(config) }, 'configuration loaded');
+  const code = await runDaemon(config, log);
+  log.flush();
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Sockets of a client that failed may keep the event loop alive; the work is done.
+    setTimeout(() => process.exit(code), 500).unref();
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`monasca-persister: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    process.stderr.write(`monasca-persister: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(ExitCode.SOFTWARE);
+  },
+);

@@ -1,0 +1,61 @@
+/** Kafka for tests and benchmarks: topics, producing sample messages, reading committed offsets. */
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+
+function client(brokers: string[]): Kafka {
+  return new Kafka({ clientId: 'persister-test', brokers, logLevel: logLevel.NOTHING });
+}
+
+export async function createTopic(brokers: string[], topic: string, partitions: number): Promise<void> {
+  const admin = client(brokers).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Produces values round-robin over the partitions, in chunks; calls onProgress after each chunk. */
+export async function produce(
+  brokers: string[],
+  topic: string,
+  values: readonly string[],
+  options: { chunk?: number; onProgress?: (sent: number) => void } = {},
+): Promise<void> {
+  const producer = client(brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const chunk = options.chunk ?? 2000;
+  try {
+    const meta = await client(brokers).admin();
+    await meta.connect();
+    const partitions = (await meta.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length;
+    await meta.disconnect();
+    for (let i = 0; i < values.length; i += chunk) {
+      const slice = values.slice(i, i + chunk);
+      await producer.send({
+        topic,
+        messages: slice.map((value, j) => ({ value, partition: (i + j) % partitions })),
+      });
+      options.onProgress?.(Math.min(i + chunk, values.length));
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Per partition: the group's committed offset and the end of the partition. */
+export async function offsets(brokers: string[], groupId: string, topic: string) {
+  const admin = client(brokers).admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const ends = await admin.fetchTopicOffsets(topic);
+    return ends.map((e) => ({
+      partition: e.partition,
+      end: e.high,
+      committed: committed.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1',
+    }));
+  } finally {
+    await admin.disconnect();
+  }
+}
