@@ -4,7 +4,7 @@
  * `monasca-persister convert metrics|alarms`, which shows what would be written for messages on stdin.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { runDaemon } from './app.js';
 import { ConfigError, loadConfig, parseArgs, redactedConfig, resolveConfigFiles, USAGE } from './config/index.js';
@@ -68,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(files);
   const log = createLogger({
     debug: config.debug,
-    file: config.logFile ? join(config.logDir ?? '.', config.logFile) : undefined,
+    file: config.logFile ? resolve(config.logDir ?? '.', config.logFile) : undefined,
   });
   for (const w of [...searchWarnings, ...config.warnings]) log.warn(w);
   log.info({ version: version(), config: redactedConfig(config) }, 'configuration loaded');

@@ -20,7 +20,7 @@ export async function produce(
   brokers: string[],
   topic: string,
   values: readonly string[],
-  options: { chunk?: number; onProgress?: (sent: number) => void } = {},
+  options: { chunk?: number; pauseMs?: number; onProgress?: (sent: number) => void } = {},
 ): Promise<void> {
   const producer = client(brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
@@ -37,6 +37,7 @@ export async function produce(
         messages: slice.map((value, j) => ({ value, partition: (i + j) % partitions })),
       });
       options.onProgress?.(Math.min(i + chunk, values.length));
+      if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
     }
   } finally {
     await producer.disconnect();

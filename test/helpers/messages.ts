@@ -13,11 +13,11 @@ export interface SampleMetric {
 }
 
 /** The i-th sample metric: distinct (series, timestamp) for every i, so each is one point. */
-export function sampleMetric(i: number, tenants = TENANTS): SampleMetric {
+export function sampleMetric(i: number, baseTimeMs = BASE_TIME_MS, tenants = TENANTS): SampleMetric {
   const tenant = tenants[i % tenants.length];
   const name = ['cpu.idle_perc', 'mem.free_mb', 'disk.space_used_perc'][i % 3];
   const hostname = `host-${i % 17}`;
-  const timestampMs = BASE_TIME_MS + i;
+  const timestampMs = baseTimeMs + i;
   const metricValue = (i % 1000) + 0.5;
   const value = JSON.stringify({
     metric: {
@@ -33,10 +33,15 @@ export function sampleMetric(i: number, tenants = TENANTS): SampleMetric {
   return { value, name, tenant, hostname, timestampMs, metricValue };
 }
 
-export function sampleAlarm(i: number, tenants = TENANTS): { value: string; tenant: string; alarmId: string; timestampMs: number } {
+/** The i-th sample alarm transition; its sub-alarm threshold is written `10.0`, as the threshold engine does. */
+export function sampleAlarm(
+  i: number,
+  baseTimeMs = BASE_TIME_MS,
+  tenants = TENANTS,
+): { value: string; tenant: string; alarmId: string; timestampMs: number } {
   const tenant = tenants[i % tenants.length];
   const alarmId = `alarm-${i}`;
-  const timestampMs = BASE_TIME_MS + i;
+  const timestampMs = baseTimeMs + i;
   const value = JSON.stringify({
     'alarm-transitioned': {
       tenantId: tenant,
@@ -61,7 +66,7 @@ export function sampleAlarm(i: number, tenants = TENANTS): { value: string; tena
       ],
       timestamp: timestampMs,
     },
-  });
+  }).replace('"threshold":10,', '"threshold":10.0,');
   return { value, tenant, alarmId, timestampMs };
 }
 
