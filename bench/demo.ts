@@ -63,7 +63,8 @@ async function main(): Promise<void> {
   console.log(`persister stopped with SIGTERM: exit status ${exit.code}`);
 
   const queries = [
-    'SELECT count(value) FROM "cpu.idle_perc", "mem.free_mb", "disk.space_used_perc" GROUP BY "_tenant_id"',
+    'SHOW MEASUREMENTS',
+    `SELECT count(value) FROM "cpu.idle_perc" WHERE time >= ${now - METRICS}ms GROUP BY "_tenant_id"`,
     'SELECT alarm_id, old_state, new_state, reason FROM alarm_state_history ORDER BY time DESC LIMIT 3',
   ];
   for (const q of queries) {
@@ -72,7 +73,11 @@ async function main(): Promise<void> {
       for (const series of r.series ?? []) {
         const tags = series.tags ? ` ${JSON.stringify(series.tags)}` : '';
         console.log(`${series.name}${tags}: ${series.columns.join(' | ')}`);
-        for (const v of series.values) console.log(`  ${v.join(' | ')}`);
+        const timeColumn = series.columns.indexOf('time');
+        for (const v of series.values) {
+          const cells = v.map((x, i) => (i === timeColumn && typeof x === 'number' ? new Date(x).toISOString() : x));
+          console.log(`  ${cells.join(' | ')}`);
+        }
       }
     }
   }
