@@ -71,8 +71,10 @@ export class Daemon {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private listeners: (() => void)[] = [];
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), ...args], {
+  /** Runs this persister with `args`, or `command` (another program, such as the reference persister). */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, command?: string[]) {
+    const [program, ...programArgs] = command ?? [process.execPath, join(ROOT, 'dist', 'src', 'cli.js'), ...args];
+    this.child = spawn(program, programArgs, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
