@@ -38,12 +38,17 @@ export function compareCodePoints(a: string, b: string): number {
 export function unstorableName(s: string): string | undefined {
   if (s.length === 0) return 'is empty';
   if (s.includes('\n')) return 'contains a newline';
+  // InfluxDB answers 204 to such a line but stores nothing: it is a comment.
+  if (/^[ \t]*#/.test(s)) return 'starts with #, which makes InfluxDB read the line as a comment';
   return undefined;
 }
 
-/** Likewise for a tag key or value, which also must not end in a backslash. */
+/** Why InfluxDB would reject a tag key or value: empty, a newline, or a trailing backslash. */
 export function unstorableTag(s: string): string | undefined {
-  return unstorableName(s) ?? (s.endsWith('\\') ? 'ends with a backslash' : undefined);
+  if (s.length === 0) return 'is empty';
+  if (s.includes('\n')) return 'contains a newline';
+  if (s.endsWith('\\')) return 'ends with a backslash';
+  return undefined;
 }
 
 // InfluxDB stores int64 nanoseconds; its smallest and largest valid times, in milliseconds.

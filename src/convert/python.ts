@@ -14,6 +14,14 @@ const FLOAT_TEXT = new RegExp(
 );
 const INT_TEXT = new RegExp(`^[+-]?${DIGITS}$`);
 
+// What Python's str.strip() removes (str.isspace): not U+FEFF, which JavaScript's trim() removes too.
+const PY_SPACE = '[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const PY_STRIP = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, 'g');
+
+function pyStrip(s: string): string {
+  return s.replace(PY_STRIP, '');
+}
+
 const DECIMAL_DIGIT = /\p{Nd}/u;
 const NON_ASCII_DIGITS = /[^\x00-\x7f]/;
 
@@ -39,7 +47,7 @@ export function pyFloat(x: Json | undefined): number | undefined {
     case 'boolean':
       return x ? 1 : 0;
     case 'string': {
-      const s = asciiDigits(x.trim());
+      const s = asciiDigits(pyStrip(x));
       if (!FLOAT_TEXT.test(s)) return undefined;
       const lower = s.toLowerCase().replace(/_/g, '');
       if (lower.endsWith('nan')) return NaN;
@@ -59,7 +67,7 @@ export function pyInt(x: Json | undefined): number | undefined {
     case 'boolean':
       return x ? 1 : 0;
     case 'string': {
-      const s = asciiDigits(x.trim());
+      const s = asciiDigits(pyStrip(x));
       return INT_TEXT.test(s) ? Number(s.replace(/_/g, '')) + 0 : undefined;
     }
     default:

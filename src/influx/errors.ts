@@ -46,13 +46,17 @@ export function classifyHttpError(status: number, errorText: string): InfluxErro
   if (status === 413) return err(InfluxErrorCode.REQUEST_TOO_LARGE);
   if (text.includes('retention policy not found')) return err(InfluxErrorCode.RETENTION_POLICY_NOT_FOUND);
   if (status === 400 && text.startsWith('partial write')) return err(InfluxErrorCode.PARTIAL_WRITE);
-  if (status >= 400 && status < 500) return err(InfluxErrorCode.BAD_REQUEST);
+  if (status === 400) return err(InfluxErrorCode.BAD_REQUEST);
+  // Anything else (a 404 from a proxy, 408, 429, 5xx) says nothing about the points: retry later.
   return err(InfluxErrorCode.UNAVAILABLE);
 }
 
-/** How many points a partial write dropped: its `dropped=N`, else one per `unable to parse`. */
+/**
+ * How many points a partial write dropped: its `dropped=N`, else one per `unable to parse`
+ * (InfluxDB 1.x appends `dropped=0` to parse errors).
+ */
 export function droppedByPartialWrite(errorText: string): number {
   const m = /dropped=(\d+)/.exec(errorText);
-  if (m) return Number(m[1]);
+  if (m && Number(m[1]) > 0) return Number(m[1]);
   return Math.max(1, errorText.split('unable to parse').length - 1);
 }

@@ -1,0 +1,241 @@
+/**
+ * PointStore + InfluxHttp against the real InfluxDB 1.x of the local stack (test/helpers/stack.sh):
+ * databases created on demand with their retention policy, bad points isolated, requests split,
+ * credentials, and an unreachable server. Every test uses databases of its own and drops them.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test, type TestContext } from 'node:test';
+import { pino } from 'pino';
+import { convertMessage, Drop } from '../../src/convert/index.js';
+import { InfluxHttp, quoteIdentifier, type InfluxConnection } from '../../src/influx/client.js';
+import { InfluxError, InfluxErrorCode } from '../../src/influx/errors.js';
+import { PointStore, type RetryPolicy, type StoreOptions } from '../../src/influx/store.js';
+import { influxQuery, stack, type Stack, uniqueName } from '../helpers/stack.js';
+
+const silent = pino({ level: 'silent' });
+const FAST_RETRY: RetryPolicy = { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 20 };
+
+/** InfluxHttp that remembers the size of every /write request it sends. */
+class CountingHttp extends InfluxHttp {
+  readonly writes: number[] = [];
+  override async write(database: string, lines: readonly string[], retentionPolicy?: string) {
+    this.writes.push(lines.length);
+    return super.write(database, lines, retentionPolicy);
+  }
+}
+
+function storeOn(http: InfluxHttp, options: Partial<StoreOptions> = {}): PointStore {
+  return new PointStore(http, { pointsPerRequest: 1000, retentionHours: 0, retry: FAST_RETRY, log: silent, ...options });
+}
+
+let s: Stack;
+before(async () => {
+  s = await stack();
+});
+
+/** A fresh database name, dropped when the test ends (it may or may not have been created). */
+function database(t: TestContext, prefix = 'store', auth?: Stack['influxAuth']): string {
+  const db = uniqueName(prefix);
+  t.after(async () => {
+    await influxQuery(auth?.url ?? s.influx.url, `DROP DATABASE ${quoteIdentifier(db)}`, undefined, auth);
+  });
+  return db;
+}
+
+/** `SELECT <what> FROM <measurement>` rows as [time, ...values]. */
+async function rows(db: string, what: string, measurement: string, auth?: Stack['influxAuth']): Promise<unknown[][]> {
+  const r = await influxQuery(auth?.url ?? s.influx.url, `SELECT ${what} FROM ${quoteIdentifier(measurement)}`, db, auth);
+  return r[0]?.series?.[0]?.values ?? [];
+}
+
+async function databases(url = s.influx.url, auth?: Stack['influxAuth']): Promise<string[]> {
+  const r = await influxQuery(url, 'SHOW DATABASES', undefined, auth);
+  return (r[0]?.series?.[0]?.values ?? []).map((v) => String(v[0]));
+}
+
+function metricLine(name: string, value: number, time: number, tenant = 't1'): string {
+  const c = convertMessage(
+    'metrics',
+    JSON.stringify({ metric: { name, dimensions: { host: 'h1' }, timestamp: time, value }, meta: { tenantId: tenant, region: 'r1' } }),
+  );
+  assert.ok(!(c instanceof Drop), c instanceof Drop ? c.reason : '');
+  return c.line;
+}
+
+async function rejection(p: Promise<unknown>): Promise<InfluxError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof InfluxError, `not an InfluxError: ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('PointStore on a real InfluxDB', () => {
+  test('database not found -> created, then the points are written', async (t) => {
+    const db = database(t);
+    assert.ok(!(await databases()).includes(db));
+    const store = storeOn(new InfluxHttp({ url: s.influx.url }));
+    const lines = [metricLine('cpu', 1.5, 1000), metricLine('cpu', 2, 2000), metricLine('cpu', -3.25, 3000)];
+
+    const report = await store.store(new Map([[db, lines]]));
+
+    assert.deepEqual(report, { stored: 3, refused: 0 });
+    assert.ok((await databases()).includes(db));
+    assert.deepEqual(await rows(db, 'value, host, _tenant_id, _region, value_meta', 'cpu'), [
+      [1000, 1.5, 'h1', 't1', 'r1', '{}'],
+      [2000, 2, 'h1', 't1', 'r1', '{}'],
+      [3000, -3.25, 'h1', 't1', 'r1', '{}'],
+    ]);
+  });
+
+  test('several databases in one call, each created', async (t) => {
+    const a = database(t);
+    const b = database(t);
+    const store = storeOn(new InfluxHttp({ url: s.influx.url }));
+    const report = await store.store(new Map([[a, [metricLine('cpu', 1, 1000)]], [b, [metricLine('mem', 2, 1000), metricLine('mem', 3, 2000)]]]));
+    assert.deepEqual(report, { stored: 3, refused: 0 });
+    assert.equal((await rows(a, 'value', 'cpu')).length, 1);
+    assert.equal((await rows(b, 'value', 'mem')).length, 2);
+  });
+
+  test('retentionHours 2 -> created with default retention policy "2h", duration 2h0m0s', async (t) => {
+    const db = database(t);
+    const store = storeOn(new InfluxHttp({ url: s.influx.url }), { retentionHours: 2 });
+    await store.store(new Map([[db, [metricLine('cpu', 1, Date.now())]]]));
+
+    const r = await influxQuery(s.influx.url, `SHOW RETENTION POLICIES ON ${quoteIdentifier(db)}`);
+    const series = r[0].series![0];
+    const policies = series.values.map((v) => Object.fromEntries(series.columns.map((c, i) => [c, v[i]])));
+    const twoHours = policies.find((p) => p.name === '2h');
+    assert.ok(twoHours, JSON.stringify(policies));
+    assert.equal(twoHours.duration, '2h0m0s');
+    assert.equal(twoHours.default, true);
+    assert.deepEqual(policies.filter((p) => p.default === true).map((p) => p.name), ['2h']);
+    // The point went to the default policy.
+    assert.equal((await rows(db, 'value', 'cpu')).length, 1);
+  });
+
+  test('creating an existing database with its retention policy again is harmless', async (t) => {
+    const db = database(t);
+    const http = new InfluxHttp({ url: s.influx.url });
+    await http.createDatabase(db, 2);
+    await http.createDatabase(db, 2);
+    const r = await influxQuery(s.influx.url, `SHOW RETENTION POLICIES ON ${quoteIdentifier(db)}`);
+    assert.equal(r[0].series![0].values.filter((v) => v[0] === '2h').length, 1);
+  });
+
+  test('one refused line (field type conflict) in the middle: the rest stored, refused 1', async (t) => {
+    const db = database(t);
+    const http = new CountingHttp({ url: s.influx.url });
+    const store = storeOn(http);
+    assert.deepEqual(await store.store(new Map([[db, ['m value=1 1000']]])), { stored: 1, refused: 0 });
+
+    const report = await store.store(new Map([[db, ['m value=2 1500', 'm value="x" 2000', 'm value=3 3000']]]));
+
+    assert.deepEqual(report, { stored: 2, refused: 1 });
+    assert.deepEqual(await rows(db, 'value', 'm'), [
+      [1000, 1],
+      [1500, 2],
+      [3000, 3],
+    ]);
+  });
+
+  test('every line unparsable (400, nothing stored) -> split down to single lines, each refused', async (t) => {
+    const db = database(t);
+    const http = new CountingHttp({ url: s.influx.url });
+    await http.createDatabase(db, 0);
+    const report = await storeOn(http).store(new Map([[db, ['m value= 1000', 'm 2000', 'm value=1 3000 junk']]]));
+    assert.deepEqual(report, { stored: 0, refused: 3 });
+    // 3 lines, then halves of 2 and 1, then the 2 alone.
+    assert.deepEqual(http.writes, [3, 2, 1, 1, 1]);
+  });
+
+  test(
+    'one unparsable line among good ones: the rest stored, refused 1',
+    async (t) => {
+      const db = database(t);
+      const http = new InfluxHttp({ url: s.influx.url });
+      await http.createDatabase(db, 0);
+      const report = await storeOn(http).store(new Map([[db, ['m value=1 1000', 'm value= 2000', 'm value=3 3000']]]));
+      assert.equal((await rows(db, 'value', 'm')).length, 2);
+      assert.deepEqual(report, { stored: 2, refused: 1 });
+    },
+  );
+
+  test('pointsPerRequest 10, 25 lines -> 3 requests (10, 10, 5), all 25 stored', async (t) => {
+    const db = database(t);
+    const http = new CountingHttp({ url: s.influx.url });
+    await http.createDatabase(db, 0);
+    const lines = Array.from({ length: 25 }, (_, i) => metricLine('cpu', i, 1000 + i));
+
+    const report = await storeOn(http, { pointsPerRequest: 10 }).store(new Map([[db, lines]]));
+
+    assert.deepEqual(report, { stored: 25, refused: 0 });
+    assert.deepEqual(http.writes, [10, 10, 5]);
+    assert.deepEqual(await rows(db, 'count(value)', 'cpu'), [[0, 25]]);
+  });
+
+  test('pointsPerRequest splits per database', async (t) => {
+    const a = database(t);
+    const b = database(t);
+    const http = new CountingHttp({ url: s.influx.url });
+    await http.createDatabase(a, 0);
+    await http.createDatabase(b, 0);
+    const lines = (n: number) => Array.from({ length: n }, (_, i) => metricLine('cpu', i, 1000 + i));
+    const report = await storeOn(http, { pointsPerRequest: 4 }).store(new Map([[a, lines(5)], [b, lines(3)]]));
+    assert.deepEqual(report, { stored: 8, refused: 0 });
+    assert.deepEqual(http.writes, [4, 1, 3]);
+  });
+});
+
+describe('InfluxHttp credentials and reachability', () => {
+  test('InfluxDB with auth: the right user and password create the database and write', async (t) => {
+    const auth = s.influxAuth;
+    const db = database(t, 'auth', auth);
+    const store = storeOn(new InfluxHttp({ url: auth.url, user: auth.user, password: auth.password }));
+    assert.deepEqual(await store.store(new Map([[db, [metricLine('cpu', 7, 1000)]]])), { stored: 1, refused: 0 });
+    assert.deepEqual(await rows(db, 'value', 'cpu', auth), [[1000, 7]]);
+  });
+
+  test('InfluxDB with auth: a wrong password -> AUTH_FAILED at once, not retried', async (t) => {
+    const auth = s.influxAuth;
+    const db = database(t, 'auth', auth);
+    const http = new CountingHttp({ url: auth.url, user: auth.user, password: `${auth.password}-wrong` });
+    const started = performance.now();
+
+    const err = await rejection(storeOn(http).store(new Map([[db, [metricLine('cpu', 7, 1000)]]])));
+
+    assert.equal(err.code, InfluxErrorCode.AUTH_FAILED);
+    assert.equal(err.status, 401);
+    assert.equal(err.retriable, false);
+    assert.deepEqual(http.writes, [1], 'one request, no retry');
+    assert.ok(performance.now() - started < 2000);
+    assert.ok(!(await databases(auth.url, auth)).includes(db));
+  });
+
+  test('InfluxDB with auth: no credentials -> AUTH_FAILED', async (t) => {
+    const auth = s.influxAuth;
+    const db = database(t, 'auth', auth);
+    const err = await rejection(storeOn(new InfluxHttp({ url: auth.url })).store(new Map([[db, ['m value=1 1000']]])));
+    assert.equal(err.code, InfluxErrorCode.AUTH_FAILED);
+  });
+
+  test('unreachable port -> UNAVAILABLE after 1 + 2 retries', async () => {
+    const connection: InfluxConnection = { url: 'http://127.0.0.1:1', timeoutMs: 2000 };
+    const http = new CountingHttp(connection);
+    const err = await rejection(storeOn(http, { retry: FAST_RETRY }).store(new Map([['never', ['m value=1 1000']]])));
+    assert.equal(err.code, InfluxErrorCode.UNAVAILABLE);
+    assert.equal(err.retriable, true);
+    assert.match(err.message, /ECONNREFUSED/);
+    assert.deepEqual(http.writes, [1, 1, 1]);
+  });
+
+  test('a failing statement -> QUERY_FAILED with InfluxDB words', async () => {
+    const http = new InfluxHttp({ url: s.influx.url });
+    const err = await rejection(http.query(`SHOW RETENTION POLICIES ON ${quoteIdentifier(uniqueName('absent'))}`));
+    assert.equal(err.code, InfluxErrorCode.QUERY_FAILED);
+    assert.match(err.message, /database not found/);
+  });
+});
