@@ -5,7 +5,28 @@ function client(brokers: string[]): Kafka {
   return new Kafka({ clientId: 'persister-test', brokers, logLevel: logLevel.NOTHING });
 }
 
-export async function createTopic(brokers: string[], topic: string, partitions: number): Promise<void> {
+/**
+ * Runs a Kafka call again while it fails with a retriable error: a freshly started broker answers
+ * "not the correct coordinator" or "does not host this topic-partition" for a few seconds.
+ */
+async function retrying<T>(call: () => Promise<T>, attempts = 40): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (err) {
+      const e = err as { retriable?: boolean; name?: string };
+      const retriable = e.retriable === true || e.name === 'KafkaJSNumberOfRetriesExceeded';
+      if (!retriable || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+export function createTopic(brokers: string[], topic: string, partitions: number): Promise<void> {
+  return retrying(() => createTopicOnce(brokers, topic, partitions));
+}
+
+async function createTopicOnce(brokers: string[], topic: string, partitions: number): Promise<void> {
   const admin = client(brokers).admin();
   await admin.connect();
   try {
@@ -26,16 +47,18 @@ export async function produce(
   await producer.connect();
   const chunk = options.chunk ?? 2000;
   try {
-    const meta = await client(brokers).admin();
+    const meta = client(brokers).admin();
     await meta.connect();
-    const partitions = (await meta.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length;
+    const partitions = (await retrying(() => meta.fetchTopicMetadata({ topics: [topic] }))).topics[0].partitions.length;
     await meta.disconnect();
     for (let i = 0; i < values.length; i += chunk) {
       const slice = values.slice(i, i + chunk);
-      await producer.send({
-        topic,
-        messages: slice.map((value, j) => ({ value, partition: (i + j) % partitions })),
-      });
+      await retrying(() =>
+        producer.send({
+          topic,
+          messages: slice.map((value, j) => ({ value, partition: (i + j) % partitions })),
+        }),
+      );
       options.onProgress?.(Math.min(i + chunk, values.length));
       if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
     }
@@ -45,7 +68,11 @@ export async function produce(
 }
 
 /** Per partition: the group's committed offset and the end of the partition. */
-export async function offsets(brokers: string[], groupId: string, topic: string) {
+export function offsets(brokers: string[], groupId: string, topic: string) {
+  return retrying(() => offsetsOnce(brokers, groupId, topic));
+}
+
+async function offsetsOnce(brokers: string[], groupId: string, topic: string) {
   const admin = client(brokers).admin();
   await admin.connect();
   try {
