@@ -88,11 +88,9 @@ export interface ConvertedBatch {
 export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Routing): ConvertedBatch {
   const lines = new Map<string, string[]>();
   const drops: DroppedMessage[] = [];
-  const convert = CONVERTERS[kind];
   let pointCount = 0;
   for (const m of batch.messages) {
-    const decoded = decodeMessage(m.value);
-    const c = decoded instanceof Drop ? decoded : convert(decoded.json, decoded.text);
+    const c = convertMessage(kind, m.value);
     if (c instanceof Drop) {
       drops.push({ partition: batch.partition, offset: m.offset, reason: c.reason });
       continue;

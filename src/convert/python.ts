@@ -132,13 +132,6 @@ export function pyStr(x: Json): string {
   return typeof x === 'string' ? x : pyRepr(x);
 }
 
-// json.dumps(ensure_ascii=False) escapes only '"', '\\' and control characters.
-const JSON_STRING_ESCAPES = /["\\\u0000-\u001f]/;
-
-function dumpsString(s: string): string {
-  return JSON_STRING_ESCAPES.test(s) ? JSON.stringify(s) : `"${s}"`;
-}
-
 /** Python truthiness: `if not x`. */
 export function pyFalsy(x: Json | undefined): boolean {
   if (x === undefined || x === null || x === false || x === 0 || x === '') return true;
