@@ -86,17 +86,20 @@ export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, Pipeline
 
   kafka
     .run(async (batch, heartbeat) => {
-      if (stopping) return;
-      inFlight += batch.messages.length;
-      sendBack({ type: 'BATCH_FETCHED', batch });
+      // Wait before handing on, so that a batch kafkajs fetches again after a rebalance is not held twice.
       while (inFlight >= input.maxInFlight && !stopping) {
         await waitForRelease(HEARTBEAT_EVERY_MS);
         await heartbeat();
       }
+      if (stopping) return;
+      inFlight += batch.messages.length;
+      sendBack({ type: 'BATCH_FETCHED', batch });
     })
     .catch((error: Error) => sendBack({ type: 'KAFKA_FAILED', error }));
 
   return () => {
+    stopping = true;
+    released(); // ends a batch handler waiting for capacity, which disconnect() waits for
     if (!stopped) kafka.disconnect().catch(() => undefined);
   };
 });

@@ -1,9 +1,10 @@
 /**
  * One pipeline: a consumer, a converter and a writer for one topic (one of `num_processors`).
  * It routes batches between them and runs the graceful stop: stop fetching, flush, commit,
- * disconnect. A failing child fails the pipeline, and the supervisor decides.
+ * disconnect. A failing writer fails the pipeline; a Kafka client that gave up ends it with an
+ * error in its output. Either way the supervisor decides.
  */
-import { sendTo, setup } from 'xstate';
+import { assign, sendTo, setup } from 'xstate';
 import type { MessageKind, Routing } from '../src/convert/index.js';
 import type { KafkaConsumerPort } from '../src/kafka/consumer.js';
 import type { Logger } from '../src/observe/log.js';
@@ -26,19 +27,15 @@ export interface PipelineInput {
 
 export const pipelineMachine = setup({
   types: {
-    context: {} as PipelineInput,
+    context: {} as PipelineInput & { error?: Error },
     input: {} as PipelineInput,
     events: {} as PipelineEvent,
+    output: {} as { error?: Error },
   },
   actors: { consumer: consumerLogic, converter: converterMachine, writer: writerMachine },
-  actions: {
-    failWith: (_, error: Error) => {
-      throw error;
-    },
-  },
 }).createMachine({
   id: 'pipeline',
-  context: ({ input }) => input,
+  context: ({ input }) => ({ ...input, error: undefined }),
   invoke: [
     {
       id: 'consumer',
@@ -72,7 +69,8 @@ export const pipelineMachine = setup({
     BATCH_FETCHED: { actions: sendTo('converter', ({ event }) => event) },
     BATCH_CONVERTED: { actions: sendTo('writer', ({ event }) => event) },
     BATCH_STORED: { actions: sendTo('consumer', ({ event }) => event) },
-    KAFKA_FAILED: { actions: { type: 'failWith', params: ({ event }) => event.error } },
+    // A final state stops the children (a throwing action would leave them running).
+    KAFKA_FAILED: { target: '.failed', actions: assign({ error: ({ event }) => event.error }) },
   },
   initial: 'running',
   states: {
@@ -84,5 +82,7 @@ export const pipelineMachine = setup({
       on: { CONSUMER_STOPPED: 'stopped' },
     },
     stopped: { type: 'final' },
+    failed: { type: 'final' },
   },
+  output: ({ context }) => ({ error: context.error }),
 });

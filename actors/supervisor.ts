@@ -41,11 +41,20 @@ export function exitCodeFor(error: unknown): ExitCode {
   return ExitCode.SOFTWARE;
 }
 
+/** The error a pipeline failed with, or ended with (its output), if any. */
+function errorOf(event: { type: string }): unknown {
+  const e = event as { error?: unknown; output?: { error?: unknown } };
+  return e.error ?? e.output?.error;
+}
+
 export const supervisorMachine = setup({
   types: {
     context: {} as SupervisorContext,
     input: {} as SupervisorInput,
-    events: {} as Stop | { type: `xstate.done.actor.${string}` } | { type: `xstate.error.actor.${string}`; error: unknown },
+    events: {} as
+      | Stop
+      | { type: `xstate.done.actor.${string}`; output?: { error?: Error } }
+      | { type: `xstate.error.actor.${string}`; error: unknown },
     output: {} as SupervisorOutput,
   },
   actors: { pipeline: pipelineMachine },
@@ -57,8 +66,8 @@ export const supervisorMachine = setup({
       for (const p of context.pipelines) enqueue.sendTo(p.id, { type: 'STOP' });
     }),
     recordFailure: assign(({ context, event }) => {
-      const error = (event as { error?: unknown }).error;
-      const pipeline = event.type.slice('xstate.error.actor.'.length);
+      const error = errorOf(event);
+      const pipeline = event.type.replace(/^xstate\.(error|done)\.actor\./, '');
       const message = error instanceof Error ? error.message : String(error);
       context.log.error({ pipeline, err: message }, 'pipeline failed; exiting');
       return { outcome: { exitCode: exitCodeFor(error), reason: `${pipeline}: ${message}` } };
@@ -66,7 +75,8 @@ export const supervisorMachine = setup({
     countStopped: assign({ running: ({ context }) => context.running - 1 }),
   },
   guards: {
-    lastOneStopped: ({ context }) => context.running <= 1,
+    noneRunning: ({ context }) => context.running <= 0,
+    endedWithError: ({ event }) => errorOf(event) !== undefined,
   },
 }).createMachine({
   id: 'supervisor',
@@ -79,6 +89,7 @@ export const supervisorMachine = setup({
   initial: 'running',
   on: {
     'xstate.error.actor.*': { target: '.failed', actions: 'recordFailure' },
+    'xstate.done.actor.*': { guard: 'endedWithError', target: '.failed', actions: 'recordFailure' },
   },
   states: {
     running: {
@@ -86,8 +97,12 @@ export const supervisorMachine = setup({
     },
     stopping: {
       entry: 'stopPipelines',
+      always: { guard: 'noneRunning', target: 'stopped' },
       on: {
-        'xstate.done.actor.*': [{ guard: 'lastOneStopped', target: 'stopped' }, { actions: 'countStopped' }],
+        'xstate.done.actor.*': [
+          { guard: 'endedWithError', target: 'failed', actions: 'recordFailure' },
+          { actions: 'countStopped' },
+        ],
       },
     },
     stopped: { type: 'final' },

@@ -89,8 +89,13 @@ export function runDaemon(config: PersisterConfig, log: Logger): Promise<ExitCod
 
   return new Promise<ExitCode>((resolve) => {
     let stopRequested = false;
+    let finished = false;
+    let stopTimer: NodeJS.Timeout | undefined;
     const finish = (code: ExitCode) => {
+      if (finished) return;
+      finished = true;
       clearInterval(progress);
+      clearTimeout(stopTimer);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       logProgress('final counts');
@@ -105,7 +110,7 @@ export function runDaemon(config: PersisterConfig, log: Logger): Promise<ExitCod
       stopRequested = true;
       log.info({ signal }, 'stopping: no more fetching; flushing and committing what was fetched');
       actor.send({ type: 'STOP' });
-      setTimeout(() => {
+      stopTimer = setTimeout(() => {
         log.error({ timeoutMs: STOP_TIMEOUT_MS }, 'graceful stop timed out; exiting (nothing unstored was committed)');
         finish(ExitCode.INFLUX_FAILED);
       }, STOP_TIMEOUT_MS).unref();

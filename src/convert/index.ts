@@ -49,7 +49,12 @@ export function decodeMessage(value: Buffer | string | null): DecodedMessage | D
 export function convertMessage(kind: MessageKind, value: Buffer | string | null): Conversion {
   const decoded = decodeMessage(value);
   if (decoded instanceof Drop) return decoded;
-  return CONVERTERS[kind](decoded.json, decoded.text);
+  try {
+    return CONVERTERS[kind](decoded.json, decoded.text);
+  } catch (err) {
+    // e.g. a number JSON cannot hold where Python would refuse it, or nesting too deep to print
+    return dropped(`message cannot be converted: ${(err as Error).message}`);
+  }
 }
 
 export interface Routing {

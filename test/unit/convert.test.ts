@@ -759,3 +759,18 @@ describe('pyFloatRepr = CPython repr(float)', () => {
     test(`${Object.is(x, -0) ? '-0' : String(x)} -> ${repr}`, () => assert.equal(pyFloatRepr(x), repr));
   }
 });
+
+describe('messages that would make conversion throw are dropped, never fatal', () => {
+  const wrap = (metric: string) => `{"metric":${metric},"meta":{"tenantId":"t","region":"r"}}`;
+  test('a numeric dimension beyond a float', () => {
+    const c = convertMessage('metrics', wrap('{"name":"x","dimensions":{"a":1e999},"timestamp":1,"value":1}'));
+    assert.ok(c instanceof Drop);
+    assert.match(c.reason, /out of range/);
+  });
+  test('value_meta nested 6,000 deep', () => {
+    const deep = `${'['.repeat(6000)}${']'.repeat(6000)}`;
+    const c = convertMessage('metrics', wrap(`{"name":"x","timestamp":1,"value":1,"value_meta":${deep}}`));
+    assert.ok(c instanceof Drop);
+    assert.match(c.reason, /cannot be converted/);
+  });
+});
