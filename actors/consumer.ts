@@ -1,8 +1,10 @@
 /**
  * The consumer actor: owns one Kafka consumer of a topic's group. It hands fetched batches on,
  * holds back fetching while `maxInFlight` messages are not yet stored, and commits the offsets the
- * writer reports as stored, in order. On STOP_FETCHING it stops fetching, waits until every handed-off
- * message is stored and committed, disconnects and reports CONSUMER_STOPPED.
+ * writer reports as stored, in order. On STOP_FETCHING it stops fetching and reports CONSUMER_DRAINED
+ * once every handed-off message is stored and committed; on DISCONNECT it leaves the group and
+ * reports CONSUMER_STOPPED. The two steps let every consumer of a group commit before any leaves
+ * (a member leaving starts a rebalance, which makes the others' commits fail).
  */
 import { fromCallback } from 'xstate';
 import type { KafkaConsumerPort } from '../src/kafka/consumer.js';
@@ -41,15 +43,12 @@ export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, Pipeline
       };
     });
 
-  const finishIfDrained = () => {
-    if (!stopping || stopped || inFlight > 0) return;
-    stopped = true;
-    commits
-      .then(() => kafka.disconnect())
-      .then(
-        () => sendBack({ type: 'CONSUMER_STOPPED' }),
-        (error: Error) => sendBack({ type: 'KAFKA_FAILED', error }),
-      );
+  let drained = false;
+  /** Stopping and nothing unstored: report once every commit is done. */
+  const reportIfDrained = () => {
+    if (!stopping || drained || inFlight > 0) return;
+    drained = true;
+    void commits.then(() => sendBack({ type: 'CONSUMER_DRAINED' }));
   };
 
   kafka.onCrash((error) => sendBack({ type: 'KAFKA_FAILED', error }));
@@ -68,7 +67,7 @@ export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, Pipeline
             (err: Error) => log.warn({ err: err.message, offsets }, 'offset commit failed; these messages will be read again'),
           );
         released();
-        finishIfDrained();
+        reportIfDrained();
         break;
       }
       case 'STOP_FETCHING':
@@ -79,7 +78,16 @@ export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, Pipeline
           // not running yet: nothing is being fetched
         }
         released();
-        finishIfDrained();
+        reportIfDrained();
+        break;
+      case 'DISCONNECT':
+        stopped = true;
+        commits
+          .then(() => kafka.disconnect())
+          .then(
+            () => sendBack({ type: 'CONSUMER_STOPPED' }),
+            (error: Error) => sendBack({ type: 'KAFKA_FAILED', error }),
+          );
         break;
     }
   });

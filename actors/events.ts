@@ -23,9 +23,21 @@ export interface KafkaFailed {
   type: 'KAFKA_FAILED';
   error: Error;
 }
-/** consumer -> pipeline: every handed-off message is committed and the client disconnected. */
+/** consumer -> pipeline: stopping, and every handed-off message is stored and committed. */
+export interface ConsumerDrained {
+  type: 'CONSUMER_DRAINED';
+}
+/** consumer -> pipeline: the client left the group and disconnected. */
 export interface ConsumerStopped {
   type: 'CONSUMER_STOPPED';
+}
+/** pipeline -> supervisor: stopping, and everything fetched is stored and committed. */
+export interface PipelineDrained {
+  type: 'PIPELINE_DRAINED';
+}
+/** supervisor -> pipeline -> consumer, once every pipeline is drained: leave the group. */
+export interface Disconnect {
+  type: 'DISCONNECT';
 }
 /** pipeline -> consumer */
 export interface StopFetching {
@@ -40,7 +52,15 @@ export interface Stop {
   type: 'STOP';
 }
 
-export type ConsumerEvent = BatchStored | StopFetching;
+export type ConsumerEvent = BatchStored | StopFetching | Disconnect;
 export type ConverterEvent = BatchFetched;
 export type WriterEvent = BatchConverted | Flush;
-export type PipelineEvent = BatchFetched | BatchConverted | BatchStored | KafkaFailed | ConsumerStopped | Stop;
+export type PipelineEvent =
+  | BatchFetched
+  | BatchConverted
+  | BatchStored
+  | KafkaFailed
+  | ConsumerDrained
+  | ConsumerStopped
+  | Stop
+  | Disconnect;

@@ -1,10 +1,10 @@
 /**
  * One pipeline: a consumer, a converter and a writer for one topic (one of `num_processors`).
- * It routes batches between them and runs the graceful stop: stop fetching, flush, commit,
- * disconnect. A failing writer fails the pipeline; a Kafka client that gave up ends it with an
+ * It routes batches between them and runs the graceful stop: stop fetching, flush, commit, report
+ * PIPELINE_DRAINED, and on DISCONNECT leave the group. A failing writer fails the pipeline; a Kafka client that gave up ends it with an
  * error in its output. Either way the supervisor decides.
  */
-import { assign, sendTo, setup } from 'xstate';
+import { assign, sendParent, sendTo, setup } from 'xstate';
 import type { MessageKind, Routing } from '../src/convert/index.js';
 import type { KafkaConsumerPort } from '../src/kafka/consumer.js';
 import type { Logger } from '../src/observe/log.js';
@@ -79,7 +79,11 @@ export const pipelineMachine = setup({
     },
     stopping: {
       entry: [sendTo('consumer', { type: 'STOP_FETCHING' }), sendTo('writer', { type: 'FLUSH' })],
-      on: { CONSUMER_STOPPED: 'stopped' },
+      on: {
+        CONSUMER_DRAINED: { actions: sendParent({ type: 'PIPELINE_DRAINED' }) },
+        DISCONNECT: { actions: sendTo('consumer', { type: 'DISCONNECT' }) },
+        CONSUMER_STOPPED: 'stopped',
+      },
     },
     stopped: { type: 'final' },
     failed: { type: 'final' },

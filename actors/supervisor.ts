@@ -7,7 +7,7 @@ import { assign, enqueueActions, setup } from 'xstate';
 import { InfluxError, InfluxErrorCode } from '../src/influx/errors.js';
 import { ExitCode } from '../src/exit-codes.js';
 import type { Logger } from '../src/observe/log.js';
-import type { Stop } from './events.js';
+import type { PipelineDrained, Stop } from './events.js';
 import { pipelineMachine, type PipelineInput } from './pipeline.js';
 
 export interface PipelineSpec {
@@ -27,6 +27,8 @@ export interface SupervisorOutput {
 
 interface SupervisorContext extends SupervisorInput {
   running: number;
+  /** Pipelines still flushing during a stop. */
+  draining: number;
   outcome: SupervisorOutput;
 }
 
@@ -53,6 +55,7 @@ export const supervisorMachine = setup({
     input: {} as SupervisorInput,
     events: {} as
       | Stop
+      | PipelineDrained
       | { type: `xstate.done.actor.${string}`; output?: { error?: Error } }
       | { type: `xstate.error.actor.${string}`; error: unknown },
     output: {} as SupervisorOutput,
@@ -73,9 +76,14 @@ export const supervisorMachine = setup({
       return { outcome: { exitCode: exitCodeFor(error), reason: `${pipeline}: ${message}` } };
     }),
     countStopped: assign({ running: ({ context }) => context.running - 1 }),
+    countDrained: assign({ draining: ({ context }) => context.draining - 1 }),
+    disconnectPipelines: enqueueActions(({ context, enqueue }) => {
+      for (const p of context.pipelines) enqueue.sendTo(p.id, { type: 'DISCONNECT' });
+    }),
   },
   guards: {
     noneRunning: ({ context }) => context.running <= 0,
+    noneDraining: ({ context }) => context.draining <= 0,
     endedWithError: ({ event }) => errorOf(event) !== undefined,
   },
 }).createMachine({
@@ -83,6 +91,7 @@ export const supervisorMachine = setup({
   context: ({ input }) => ({
     ...input,
     running: input.pipelines.length,
+    draining: input.pipelines.length,
     outcome: { exitCode: ExitCode.OK, reason: 'stopped' },
   }),
   entry: 'spawnPipelines',
@@ -96,8 +105,19 @@ export const supervisorMachine = setup({
       on: { STOP: 'stopping' },
     },
     stopping: {
+      // Every pipeline stops fetching, stores and commits; only then do they leave the group.
       entry: 'stopPipelines',
-      always: { guard: 'noneRunning', target: 'stopped' },
+      initial: 'draining',
+      states: {
+        draining: {
+          always: { guard: 'noneDraining', target: 'disconnecting' },
+          on: { PIPELINE_DRAINED: { actions: 'countDrained' } },
+        },
+        disconnecting: {
+          entry: 'disconnectPipelines',
+          always: { guard: 'noneRunning', target: '#supervisor.stopped' },
+        },
+      },
       on: {
         'xstate.done.actor.*': [
           { guard: 'endedWithError', target: 'failed', actions: 'recordFailure' },

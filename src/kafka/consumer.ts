@@ -61,6 +61,8 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
   private readonly consumer: Consumer;
   private readonly committed = new Map<number, bigint>();
   private readonly crashListeners: ((error: Error) => void)[] = [];
+  private starting?: Promise<void>;
+  private closing = false;
 
   constructor(private readonly options: KafkaConsumerOptions) {
     const kafka = new Kafka({
@@ -86,8 +88,12 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
   }
 
   async run(handler: BatchHandler): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    this.starting = (async () => {
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    })();
+    await this.starting;
+    if (this.closing) return;
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
@@ -116,7 +122,9 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
     this.consumer.resume([{ topic: this.options.topic }]);
   }
 
-  disconnect(): Promise<void> {
-    return this.consumer.disconnect();
+  async disconnect(): Promise<void> {
+    this.closing = true;
+    await this.starting?.catch(() => undefined); // a stop right after start waits for the connection
+    await this.consumer.disconnect();
   }
 }

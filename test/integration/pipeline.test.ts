@@ -225,4 +225,36 @@ describe('persisting metrics and alarm transitions', () => {
       (await count(t.database, 'cpu.idle_perc')) + (await count(t.database, 'mem.free_mb')) + (await count(t.database, 'disk.space_used_perc'));
     assert.equal(stored, total);
   });
+
+  test('num_processors = 2: the consumers share the partitions, and SIGTERM commits all each has stored before either leaves', async () => {
+    const t = await newTopics(6);
+    const total = 20_000;
+    const producing = produce(brokers, t.metricsTopic, Array.from({ length: total }, (_, i) => sampleMetric(i).value), {
+      chunk: 300,
+      pauseMs: 30,
+    });
+    const settings = { brokers, influxUrl, ...t, metricsBatchSize: 500, alarmsEnabled: false, numProcessors: 2 };
+    const first = start(settings);
+    await first.daemon.waitForLog((l) => l.msg === 'joined consumer group' && l.actor === 'metrics-1');
+    for (;;) {
+      const o = await offsets(brokers, `${t.group}_metrics`, t.metricsTopic);
+      if (o.filter((p) => Number(p.committed) > 0).length >= 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((await first.daemon.stop('SIGTERM')).code, 0, first.daemon.tail());
+    assert.deepEqual(
+      first.daemon.logs.filter((l) => l.msg.startsWith('offset commit failed')),
+      [],
+      'no commit failed while stopping',
+    );
+    const counts = first.daemon.logs.find((l) => l.msg === 'final counts');
+    assert.equal(counts?.committed, counts?.fetched, 'everything fetched was committed');
+    await producing;
+    const second = start(settings);
+    await allCommitted(`${t.group}_metrics`, t.metricsTopic);
+    assert.equal((await second.daemon.stop()).code, 0);
+    const stored =
+      (await count(t.database, 'cpu.idle_perc')) + (await count(t.database, 'mem.free_mb')) + (await count(t.database, 'disk.space_used_perc'));
+    assert.equal(stored, total);
+  });
 });
