@@ -1,7 +1,8 @@
 /**
  * The consumer actor: owns one Kafka consumer of a topic's group. It hands fetched batches on,
- * holds back fetching while `maxInFlight` messages are not yet stored, and commits the offsets the
- * writer reports as stored, in order. On STOP_FETCHING it stops fetching and reports CONSUMER_DRAINED
+ * holds back fetching while `maxInFlight` messages are not yet stored or while PAUSEd (its writer is
+ * down), and commits the offsets the writer reports as stored, in order. It reports CONSUMER_READY
+ * when it joins the group and KAFKA_CONTACT (at most every `contactEveryMs`) while brokers answer. On STOP_FETCHING it stops fetching and reports CONSUMER_DRAINED
  * once every handed-off message is stored and committed; on DISCONNECT it leaves the group and
  * reports CONSUMER_STOPPED. The two steps let every consumer of a group commit before any leaves
  * (a member leaving starts a rebalance, which makes the others' commits fail).
@@ -16,6 +17,8 @@ export interface ConsumerInput {
   connect: () => KafkaConsumerPort;
   /** Fetched but not yet stored messages above which fetching waits. */
   maxInFlight: number;
+  /** Report KAFKA_CONTACT at most this often (0: every time). */
+  contactEveryMs: number;
   log: Logger;
   stats: TopicStats;
 }
@@ -26,6 +29,8 @@ export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, Pipeline
   const { log, stats } = input;
   const kafka = input.connect();
   let inFlight = 0;
+  let paused = false;
+  let lastContact = 0;
   let stopping = false;
   let stopped = false;
   let commits = Promise.resolve();
@@ -52,6 +57,24 @@ export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, Pipeline
   };
 
   kafka.onCrash((error) => sendBack({ type: 'KAFKA_FAILED', error }));
+  kafka.onStatus((status) => {
+    if (status === 'joined') {
+      if (paused) pauseFetching(); // a rejoin forgets what was paused
+      sendBack({ type: 'CONSUMER_READY' });
+    }
+    const now = Date.now();
+    if (now - lastContact >= input.contactEveryMs) {
+      lastContact = now;
+      sendBack({ type: 'KAFKA_CONTACT' });
+    }
+  });
+  const pauseFetching = () => {
+    try {
+      kafka.pause();
+    } catch {
+      // not running yet: nothing is being fetched
+    }
+  };
 
   receive((event) => {
     switch (event.type) {
@@ -70,13 +93,24 @@ export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, Pipeline
         reportIfDrained();
         break;
       }
+      case 'PAUSE':
+        paused = true;
+        pauseFetching();
+        break;
+      case 'RESUME':
+        paused = false;
+        if (!stopping) {
+          try {
+            kafka.resume();
+          } catch {
+            // not running yet
+          }
+        }
+        released();
+        break;
       case 'STOP_FETCHING':
         stopping = true;
-        try {
-          kafka.pause();
-        } catch {
-          // not running yet: nothing is being fetched
-        }
+        pauseFetching();
         released();
         reportIfDrained();
         break;
@@ -95,7 +129,7 @@ export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, Pipeline
   kafka
     .run(async (batch, heartbeat) => {
       // Wait before handing on, so that a batch kafkajs fetches again after a rebalance is not held twice.
-      while (inFlight >= input.maxInFlight && !stopping) {
+      while ((inFlight >= input.maxInFlight || paused) && !stopping) {
         await waitForRelease(HEARTBEAT_EVERY_MS);
         await heartbeat();
       }

@@ -34,10 +34,47 @@ export interface ConsumerStopped {
 /** pipeline -> supervisor: stopping, and everything fetched is stored and committed. */
 export interface PipelineDrained {
   type: 'PIPELINE_DRAINED';
+  pipeline: string;
 }
+/** pipeline -> supervisor: its consumer joined the group. */
+export interface PipelineReady {
+  type: 'PIPELINE_READY';
+  pipeline: string;
+}
+/** pipeline -> supervisor: a broker of its topic answered. */
+export interface PipelineKafkaContact {
+  type: 'KAFKA_CONTACT';
+  pipeline: string;
+}
+/** pipeline -> supervisor: its writer failed; its consumer is paused and nothing unstored is committed. */
+export interface WriterDown {
+  type: 'WRITER_DOWN';
+  pipeline: string;
+  error: unknown;
+}
+export type SupervisorReport = PipelineDrained | PipelineReady | PipelineKafkaContact | WriterDown;
 /** supervisor -> pipeline -> consumer, once every pipeline is drained: leave the group. */
 export interface Disconnect {
   type: 'DISCONNECT';
+}
+/** consumer -> pipeline -> supervisor (as PIPELINE_READY): the consumer joined its group. */
+export interface ConsumerReady {
+  type: 'CONSUMER_READY';
+}
+/** consumer -> pipeline -> supervisor (with the pipeline's id): a Kafka broker answered. */
+export interface KafkaContact {
+  type: 'KAFKA_CONTACT';
+}
+/** pipeline -> consumer: hold fetching (the writer is down) / fetch again. */
+export interface Pause {
+  type: 'PAUSE';
+}
+export interface Resume {
+  type: 'RESUME';
+}
+/** supervisor -> pipeline: start a new writer, handing it what the failed one could not store. */
+export interface RestartWriter {
+  type: 'RESTART_WRITER';
 }
 /** pipeline -> consumer */
 export interface StopFetching {
@@ -52,10 +89,13 @@ export interface Stop {
   type: 'STOP';
 }
 
-export type ConsumerEvent = BatchStored | StopFetching | Disconnect;
+export type ConsumerEvent = BatchStored | StopFetching | Disconnect | Pause | Resume;
 export type ConverterEvent = BatchFetched;
 export type WriterEvent = BatchConverted | Flush;
 export type PipelineEvent =
+  | ConsumerReady
+  | KafkaContact
+  | RestartWriter
   | BatchFetched
   | BatchConverted
   | BatchStored

@@ -1,8 +1,8 @@
 /** Wires the configuration to the supervisor: one pipeline per enabled topic and processor. */
 import { createActor } from 'xstate';
-import type { PipelineSpec } from '../actors/supervisor.js';
-import { supervisorMachine } from '../actors/supervisor.js';
-import type { PersisterConfig, TopicConfig } from './config/index.js';
+import type { PipelineInput } from '../actors/pipeline.js';
+import { type SupervisionSettings, supervisorMachine } from '../actors/supervisor.js';
+import type { PersisterConfig, SupervisorConfig, TopicConfig } from './config/index.js';
 import type { MessageKind } from './convert/index.js';
 import { ExitCode } from './exit-codes.js';
 import { InfluxHttp, influxUrl } from './influx/client.js';
@@ -11,16 +11,9 @@ import { KafkaTopicConsumer } from './kafka/consumer.js';
 import type { Logger } from './observe/log.js';
 import { TopicStats } from './observe/stats.js';
 
-/** How a write that keeps failing is retried before the writer gives up. */
-export const WRITE_RETRY = Object.freeze({
-  retries: Number.POSITIVE_INFINITY, // InfluxDB unavailable: keep trying; nothing is committed meanwhile
-  minTimeoutMs: 500,
-  maxTimeoutMs: 30_000,
-});
-
 const PROGRESS_EVERY_MS = 30_000;
-/** The longest a graceful stop may take before the process exits anyway (below systemd's 90 s). */
-export const STOP_TIMEOUT_MS = 60_000;
+/** A consumer reports Kafka contact at most this often. */
+const CONTACT_EVERY_MS = 1_000;
 
 export function enabledTopics(config: PersisterConfig): [MessageKind, TopicConfig][] {
   const topics: [MessageKind, TopicConfig][] = [
@@ -30,15 +23,28 @@ export function enabledTopics(config: PersisterConfig): [MessageKind, TopicConfi
   return topics.filter(([, t]) => t.enabled);
 }
 
-export function pipelineSpecs(config: PersisterConfig, log: Logger): { specs: PipelineSpec[]; stats: TopicStats[] } {
-  const { influxdb } = config;
+export function supervisionSettings(s: SupervisorConfig): SupervisionSettings {
+  const ms = (seconds: number) => Math.round(seconds * 1000);
+  return {
+    restartInitialMs: ms(s.restartInitialDelaySeconds),
+    restartMaxMs: ms(s.restartMaxDelaySeconds),
+    healthyAfterMs: ms(s.healthyAfterSeconds),
+    maxRestarts: s.maxRestarts,
+    restartPeriodMs: ms(s.restartPeriodSeconds),
+    kafkaLossGraceMs: ms(s.kafkaLossGraceSeconds),
+    stopTimeoutMs: ms(s.stopTimeoutSeconds),
+  };
+}
+
+export function pipelineInputs(config: PersisterConfig, log: Logger): { pipelines: PipelineInput[]; stats: TopicStats[] } {
+  const { influxdb, supervisor } = config;
   const http = new InfluxHttp({
     url: influxUrl(influxdb),
     user: influxdb.user,
     password: influxdb.password,
     verifySsl: influxdb.verifySsl,
   });
-  const specs: PipelineSpec[] = [];
+  const pipelines: PipelineInput[] = [];
   const stats: TopicStats[] = [];
   for (const [kind, topic] of enabledTopics(config)) {
     const topicStats = new TopicStats(topic.topic);
@@ -46,41 +52,48 @@ export function pipelineSpecs(config: PersisterConfig, log: Logger): { specs: Pi
     for (let i = 0; i < topic.numProcessors; i++) {
       const id = `${kind}-${i}`;
       const plog = log.child({ actor: id, topic: topic.topic });
-      const store = new PointStore(http, {
-        pointsPerRequest: influxdb.batchSize,
-        retentionHours: influxdb.defaultRetentionHours,
-        retry: WRITE_RETRY,
-        log: plog,
-      });
-      specs.push({
+      pipelines.push({
         id,
-        input: {
-          kind,
-          routing: { databaseName: influxdb.databaseName, dbPerTenant: influxdb.dbPerTenant },
-          connect: () =>
-            new KafkaTopicConsumer({
-              brokers: topic.uri,
-              clientId: topic.clientId,
-              groupId: topic.groupId,
-              topic: topic.topic,
-              log: plog,
-            }),
-          store,
-          batchSize: topic.batchSize,
-          maxWaitMs: topic.maxWaitTimeSeconds * 1000,
+        kind,
+        routing: { databaseName: influxdb.databaseName, dbPerTenant: influxdb.dbPerTenant },
+        connect: () =>
+          new KafkaTopicConsumer({
+            brokers: topic.uri,
+            clientId: topic.clientId,
+            groupId: topic.groupId,
+            topic: topic.topic,
+            log: plog,
+          }),
+        store: new PointStore(http, {
+          pointsPerRequest: influxdb.batchSize,
+          retentionHours: influxdb.defaultRetentionHours,
           log: plog,
-          stats: topicStats,
+        }),
+        batchSize: topic.batchSize,
+        maxWaitMs: topic.maxWaitTimeSeconds * 1000,
+        writeRetry: {
+          attempts: supervisor.writeAttempts,
+          initialMs: Math.round(supervisor.writeRetryInitialSeconds * 1000),
+          maxMs: Math.round(supervisor.writeRetryMaxSeconds * 1000),
         },
+        contactEveryMs: CONTACT_EVERY_MS,
+        log: plog,
+        stats: topicStats,
       });
     }
   }
-  return { specs, stats };
+  return { pipelines, stats };
 }
 
-/** Runs until SIGTERM/SIGINT (graceful: flush, commit, exit 0) or a failure; resolves with the exit status. */
+/**
+ * Runs until SIGTERM/SIGINT (graceful: flush, commit, exit 0; a second signal exits at once) or
+ * an escalation by the supervisor; resolves with the exit status.
+ */
 export function runDaemon(config: PersisterConfig, log: Logger): Promise<ExitCode> {
-  const { specs, stats } = pipelineSpecs(config, log);
-  const actor = createActor(supervisorMachine, { input: { pipelines: specs, log } });
+  const { pipelines, stats } = pipelineInputs(config, log);
+  const actor = createActor(supervisorMachine, {
+    input: { pipelines, settings: supervisionSettings(config.supervisor), log },
+  });
   const logProgress = (msg: string) => {
     for (const s of stats) log.info(s.snapshot(), msg);
   };
@@ -90,12 +103,10 @@ export function runDaemon(config: PersisterConfig, log: Logger): Promise<ExitCod
   return new Promise<ExitCode>((resolve) => {
     let stopRequested = false;
     let finished = false;
-    let stopTimer: NodeJS.Timeout | undefined;
     const finish = (code: ExitCode) => {
       if (finished) return;
       finished = true;
       clearInterval(progress);
-      clearTimeout(stopTimer);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       logProgress('final counts');
@@ -110,14 +121,18 @@ export function runDaemon(config: PersisterConfig, log: Logger): Promise<ExitCod
       stopRequested = true;
       log.info({ signal }, 'stopping: no more fetching; flushing and committing what was fetched');
       actor.send({ type: 'STOP' });
-      stopTimer = setTimeout(() => {
-        log.error({ timeoutMs: STOP_TIMEOUT_MS }, 'graceful stop timed out; exiting (nothing unstored was committed)');
-        finish(ExitCode.INFLUX_FAILED);
-      }, STOP_TIMEOUT_MS).unref();
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    let state = '';
     actor.subscribe({
+      next: (snapshot) => {
+        const value = JSON.stringify(snapshot.value);
+        if (value !== state) {
+          state = value;
+          log.info({ actor: 'supervisor', state: snapshot.value }, 'supervisor state');
+        }
+      },
       complete: () => {
         const { exitCode, reason } = actor.getSnapshot().output!;
         log.info({ exitCode, reason }, exitCode === ExitCode.OK ? 'stopped' : 'exiting');
@@ -129,6 +144,6 @@ export function runDaemon(config: PersisterConfig, log: Logger): Promise<ExitCod
       },
     });
     actor.start();
-    log.info({ pipelines: specs.map((s) => s.id) }, 'started');
+    log.info({ pipelines: pipelines.map((p) => p.id) }, 'started');
   });
 }

@@ -1,5 +1,5 @@
 export { ConfigError, UsageError, type ConfigLocation } from './errors.js';
-export type { InfluxConfig, PersisterConfig, RepositoriesConfig, TopicConfig, TopicSection } from './types.js';
+export type { InfluxConfig, PersisterConfig, RepositoriesConfig, SupervisorConfig, TopicConfig, TopicSection } from './types.js';
 export { parseArgs, resolveConfigFiles, USAGE, type ParsedArgs, type SearchEnv } from './args.js';
 export { loadConfig, redactedConfig } from './load.js';
 export { SCHEMA, SUPPORTED_DRIVERS, type OptionSpec, type OptionType, type SectionSpec } from './schema.js';

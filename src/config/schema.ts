@@ -144,6 +144,22 @@ const TABLE: SectionSpec[] = [
     ],
   },
   {
+    name: 'supervisor',
+    help: 'Supervision (this project; not in the reference): how failed InfluxDB writers are restarted, when the process gives up, how long a stop may take.',
+    options: [
+      { name: 'write_attempts', type: 'int', min: 1, default: '5', help: 'Attempts of one write (InfluxDB down, timing out or answering 5xx) before the writer fails and is restarted.' },
+      { name: 'write_retry_initial_seconds', type: 'float', min: 0, default: '0.5', help: 'Delay before the second attempt of a write, in seconds; it doubles after each attempt, with up to 100% jitter.' },
+      { name: 'write_retry_max_seconds', type: 'float', min: 0, default: '10', help: 'Longest delay between two attempts of a write, in seconds.' },
+      { name: 'restart_initial_delay_seconds', type: 'float', min: 0, default: '1', help: 'Delay before a failed writer is restarted the first time, in seconds; it doubles after each restart, with up to 100% jitter. Its consumer is paused meanwhile.' },
+      { name: 'restart_max_delay_seconds', type: 'float', min: 0, default: '60', help: 'Longest delay before a writer is restarted, in seconds.' },
+      { name: 'healthy_after_seconds', type: 'float', min: 0, default: '60', help: 'A restarted writer that has not failed for this long, in seconds, is healthy again: its next restart waits the initial delay.' },
+      { name: 'max_restarts', type: 'int', min: 0, default: '10', help: 'Writer restarts allowed within restart_period_seconds, all pipelines together; one more makes the process exit with status 75 (systemd restarts it).' },
+      { name: 'restart_period_seconds', type: 'float', min: 1, default: '600', help: 'The window of max_restarts, in seconds.' },
+      { name: 'kafka_loss_grace_seconds', type: 'float', min: 1, default: '60', help: 'When no broker of a topic has answered for this long, in seconds, the process flushes what it can and exits with status 69.' },
+      { name: 'stop_timeout_seconds', type: 'float', min: 1, default: '60', help: 'The longest a graceful stop (SIGTERM, SIGINT) may take, in seconds; keep it below systemd TimeoutStopSec.' },
+    ],
+  },
+  {
     name: 'zookeeper',
     help: 'ZooKeeper of the old Kafka client. Accepted for compatibility; unused.',
     options: [

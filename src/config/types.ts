@@ -47,6 +47,20 @@ export interface RepositoriesConfig {
   ignoreParsePointError: boolean;
 }
 
+/** [supervisor]: durations in seconds, as in the file. */
+export interface SupervisorConfig {
+  writeAttempts: number;
+  writeRetryInitialSeconds: number;
+  writeRetryMaxSeconds: number;
+  restartInitialDelaySeconds: number;
+  restartMaxDelaySeconds: number;
+  healthyAfterSeconds: number;
+  maxRestarts: number;
+  restartPeriodSeconds: number;
+  kafkaLossGraceSeconds: number;
+  stopTimeoutSeconds: number;
+}
+
 export interface PersisterConfig {
   /** files actually read, in order */
   files: string[];
@@ -59,6 +73,7 @@ export interface PersisterConfig {
   events: TopicConfig;
   influxdb: InfluxConfig;
   repositories: RepositoriesConfig;
+  supervisor: SupervisorConfig;
   /** unknown sections/options, deprecated names, ignored options...: each a full sentence naming file/section/option */
   warnings: string[];
 }

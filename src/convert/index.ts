@@ -128,14 +128,30 @@ export class PendingBatch {
   pointCount = 0;
 
   add(b: ConvertedBatch): void {
-    for (const [db, lines] of b.lines) {
-      const list = this.lines.get(db);
-      if (!list) this.lines.set(db, lines);
-      else for (const l of lines) list.push(l);
-    }
-    const prev = this.nextOffsets.get(b.partition);
-    if (prev === undefined || BigInt(b.nextOffset) > BigInt(prev)) this.nextOffsets.set(b.partition, b.nextOffset);
+    this.addLines(b.lines);
+    this.addOffset(b.partition, b.nextOffset);
     this.messageCount += b.messageCount;
     this.pointCount += b.pointCount;
+  }
+
+  /** Takes in another pending batch (what a failed writer could not store). */
+  absorb(other: PendingBatch): void {
+    this.addLines(other.lines);
+    for (const [partition, offset] of other.nextOffsets) this.addOffset(partition, offset);
+    this.messageCount += other.messageCount;
+    this.pointCount += other.pointCount;
+  }
+
+  private addLines(lines: ReadonlyMap<string, string[]>): void {
+    for (const [db, list] of lines) {
+      const mine = this.lines.get(db);
+      if (!mine) this.lines.set(db, list);
+      else for (const l of list) mine.push(l);
+    }
+  }
+
+  private addOffset(partition: number, nextOffset: string): void {
+    const prev = this.nextOffsets.get(partition);
+    if (prev === undefined || BigInt(nextOffset) > BigInt(prev)) this.nextOffsets.set(partition, nextOffset);
   }
 }

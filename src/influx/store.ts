@@ -1,25 +1,18 @@
 /**
  * Stores converted lines in InfluxDB: requests of at most `pointsPerRequest` lines, databases created
- * on demand, transient failures retried with exponential backoff and jitter, and bad points isolated
- * by splitting so that one of them never takes its batch down.
+ * on demand, and bad points isolated by splitting so that one of them never takes its batch down.
+ * One attempt: a failure (InfluxDB down, 5xx, credentials refused) rejects with an InfluxError, and
+ * the writer actor decides whether and when to try again. Writing the same lines again is harmless:
+ * a point with the same series and time overwrites itself.
  */
-import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { InfluxHttp } from './client.js';
 import { InfluxError, InfluxErrorCode } from './errors.js';
-
-export interface RetryPolicy {
-  /** Attempts after the first, per request; Infinity retries until stopped. */
-  retries: number;
-  minTimeoutMs: number;
-  maxTimeoutMs: number;
-}
 
 export interface StoreOptions {
   pointsPerRequest: number;
   /** `[influxdb] default_retention_hours`: the retention policy of databases created here. */
   retentionHours: number;
-  retry: RetryPolicy;
   log: Logger;
 }
 
@@ -37,35 +30,20 @@ export class PointStore {
     private readonly options: StoreOptions,
   ) {}
 
-  /** Resolves once every line is stored or refused for good; rejects on a failure that retrying did not mend. */
+  /** Resolves once every line is stored or refused for good; rejects with an InfluxError otherwise. */
   async store(linesByDatabase: ReadonlyMap<string, readonly string[]>, signal?: AbortSignal): Promise<StoreReport> {
     const report: StoreReport = { stored: 0, refused: 0 };
     const size = Math.max(1, this.options.pointsPerRequest);
     for (const [database, lines] of linesByDatabase) {
       for (let i = 0; i < lines.length; i += size) {
-        const chunk = lines.slice(i, i + size);
-        const r = await this.withRetry(() => this.writeIsolating(database, chunk), database, signal);
+        signal?.throwIfAborted();
+        const chunk = lines.length <= size ? lines : lines.slice(i, i + size);
+        const r = await this.writeIsolating(database, chunk);
         report.stored += r.stored;
         report.refused += r.refused;
       }
     }
     return report;
-  }
-
-  private withRetry<T>(attempt: () => Promise<T>, database: string, signal?: AbortSignal): Promise<T> {
-    const { retry, log } = this.options;
-    return pRetry(attempt, {
-      retries: retry.retries,
-      minTimeout: retry.minTimeoutMs,
-      maxTimeout: retry.maxTimeoutMs,
-      factor: 2,
-      randomize: true,
-      signal,
-      shouldRetry: ({ error }) => error instanceof InfluxError && error.retriable,
-      onFailedAttempt: ({ error, attemptNumber }) => {
-        log.warn({ database, attempt: attemptNumber, err: error.message }, 'InfluxDB write failed');
-      },
-    });
   }
 
   /** One request; a 400 on many lines is split in halves until the bad lines stand alone. */

@@ -32,6 +32,11 @@ export interface KafkaConsumerPort {
   disconnect(): Promise<void>;
   /** Called when the client gives up for good (it will not fetch again). */
   onCrash(listener: (error: Error) => void): void;
+  /**
+   * `joined`: the group was joined (after a start or a rebalance); `contact`: a broker answered
+   * (a fetch, a heartbeat, a commit). No contact for a while means Kafka is out of reach.
+   */
+  onStatus(listener: (status: 'joined' | 'contact') => void): void;
 }
 
 export interface KafkaConsumerOptions {
@@ -61,6 +66,7 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
   private readonly consumer: Consumer;
   private readonly committed = new Map<number, bigint>();
   private readonly crashListeners: ((error: Error) => void)[] = [];
+  private readonly statusListeners: ((status: 'joined' | 'contact') => void)[] = [];
   private starting?: Promise<void>;
   private closing = false;
 
@@ -77,7 +83,14 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
       const mine = new Set(payload.memberAssignment[options.topic] ?? []);
       for (const p of this.committed.keys()) if (!mine.has(p)) this.committed.delete(p);
       options.log.info({ partitions: [...mine] }, 'joined consumer group');
+      for (const l of this.statusListeners) l('joined');
     });
+    const contact = () => {
+      for (const l of this.statusListeners) l('contact');
+    };
+    for (const e of [this.consumer.events.FETCH, this.consumer.events.HEARTBEAT, this.consumer.events.COMMIT_OFFSETS]) {
+      this.consumer.on(e, contact);
+    }
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) for (const l of this.crashListeners) l(payload.error);
     });
@@ -85,6 +98,10 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
 
   onCrash(listener: (error: Error) => void): void {
     this.crashListeners.push(listener);
+  }
+
+  onStatus(listener: (status: 'joined' | 'contact') => void): void {
+    this.statusListeners.push(listener);
   }
 
   async run(handler: BatchHandler): Promise<void> {

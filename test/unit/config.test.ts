@@ -88,6 +88,18 @@ describe('defaults', () => {
         user: 'mon_persister',
       },
       repositories: { metricsDriver: 'influxdb', alarmStateHistoryDriver: 'influxdb', eventsDriver: 'elasticsearch', ignoreParsePointError: false },
+      supervisor: {
+        writeAttempts: 5,
+        writeRetryInitialSeconds: 0.5,
+        writeRetryMaxSeconds: 10,
+        restartInitialDelaySeconds: 1,
+        restartMaxDelaySeconds: 60,
+        healthyAfterSeconds: 60,
+        maxRestarts: 10,
+        restartPeriodSeconds: 600,
+        kafkaLossGraceSeconds: 60,
+        stopTimeoutSeconds: 60,
+      },
       warnings: [],
     });
     assert.equal(c.logFile, undefined);
