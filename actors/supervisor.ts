@@ -10,7 +10,7 @@
  *   for `healthyAfterMs`. More than `maxRestarts` restarts within `restartPeriodMs` (OTP's restart
  *   intensity) escalate: the process stops and exits 75, and systemd restarts it.
  * - A pipeline whose brokers have not answered for `kafkaLossGraceMs` escalates: flush what can be
- *   flushed (briefly), exit 69.
+ *   flushed (for at most ESCALATION_FLUSH_MS), exit 69.
  * - A stop that takes longer than `stopTimeoutMs` ends anyway (exit 75 unless already decided).
  * Nothing unstored is ever committed, so none of these exits loses data.
  */
@@ -45,8 +45,8 @@ export interface SupervisorOutput {
   reason: string;
 }
 
-/** How long a stop caused by a lost Kafka may spend flushing before the exit. */
-const KAFKA_LOSS_FLUSH_MS = 5_000;
+/** How long an escalation (Kafka lost, writers failing) may spend flushing before the exit. */
+export const ESCALATION_FLUSH_MS = 5_000;
 
 interface SupervisorContext extends SupervisorInput {
   ready: string[];
@@ -101,10 +101,9 @@ export const supervisorMachine = setup({
   },
   actors: { pipeline: pipelineMachine },
   delays: {
+    // An escalation only flushes what can be flushed quickly; a requested stop gets the full time.
     stopTimeout: ({ context }) =>
-      context.outcome?.exitCode === ExitCode.KAFKA_UNAVAILABLE
-        ? Math.min(KAFKA_LOSS_FLUSH_MS, context.settings.stopTimeoutMs)
-        : context.settings.stopTimeoutMs,
+      context.outcome ? Math.min(ESCALATION_FLUSH_MS, context.settings.stopTimeoutMs) : context.settings.stopTimeoutMs,
   },
   actions: {
     spawnPipelines: enqueueActions(({ context, enqueue }) => {

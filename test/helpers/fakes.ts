@@ -1,0 +1,78 @@
+/** Fake Kafka and InfluxDB adapters for machine tests on a simulated clock (no I/O). */
+import type { BatchHandler, FetchedMessage, KafkaConsumerPort, PartitionOffset } from '../../src/kafka/consumer.js';
+import type { StoreReport } from '../../src/influx/store.js';
+import { InfluxError, InfluxErrorCode } from '../../src/influx/errors.js';
+
+/** Everything the fakes were asked to do, in order: the test reads the story from it. */
+export type Journal = string[];
+
+export class FakeKafka implements KafkaConsumerPort {
+  handler?: BatchHandler;
+  paused = false;
+  readonly commits: PartitionOffset[][] = [];
+  private crash: ((e: Error) => void)[] = [];
+  private status: ((s: 'joined' | 'contact') => void)[] = [];
+
+  constructor(private readonly journal: Journal) {}
+
+  async run(handler: BatchHandler): Promise<void> {
+    this.handler = handler;
+  }
+  async commit(offsets: readonly PartitionOffset[]): Promise<void> {
+    this.commits.push([...offsets]);
+    this.journal.push(`commit ${offsets.map((o) => `${o.partition}:${o.offset}`).join(',')}`);
+  }
+  pause(): void {
+    this.paused = true;
+    this.journal.push('pause');
+  }
+  resume(): void {
+    this.paused = false;
+    this.journal.push('resume');
+  }
+  async disconnect(): Promise<void> {
+    this.journal.push('disconnect');
+  }
+  onCrash(listener: (error: Error) => void): void {
+    this.crash.push(listener);
+  }
+  onStatus(listener: (status: 'joined' | 'contact') => void): void {
+    this.status.push(listener);
+  }
+  emit(status: 'joined' | 'contact'): void {
+    for (const l of this.status) l(status);
+  }
+  /** Hands a batch of `count` messages of partition `partition`, from `first` on, to the consumer. */
+  deliver(partition: number, first: number, count: number): void {
+    const messages: FetchedMessage[] = Array.from({ length: count }, (_, i) => ({
+      offset: String(first + i),
+      value: Buffer.from(
+        JSON.stringify({
+          metric: { name: 'm', dimensions: { p: String(partition) }, timestamp: 1000 + first + i, value: 1 },
+          meta: { tenantId: 't', region: 'r' },
+        }),
+      ),
+    }));
+    void this.handler!({ topic: 'metrics', partition, messages }, async () => undefined);
+  }
+}
+
+/** A store that succeeds or fails (InfluxDB unreachable) as the test says. */
+export class FakeStore {
+  failing = false;
+  calls = 0;
+  stored = 0;
+  constructor(private readonly journal: Journal) {}
+
+  async store(lines: ReadonlyMap<string, readonly string[]>): Promise<StoreReport> {
+    this.calls++;
+    const n = [...lines.values()].reduce((a, l) => a + l.length, 0);
+    if (this.failing) {
+      this.journal.push(`store failed ${n}`);
+      throw new InfluxError(InfluxErrorCode.UNAVAILABLE, 'InfluxDB unreachable: ECONNREFUSED');
+    }
+    this.stored += n;
+    this.journal.push(`store ${n}`);
+    return { stored: n, refused: 0 };
+  }
+}
