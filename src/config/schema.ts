@@ -155,7 +155,7 @@ const TABLE: SectionSpec[] = [
       { name: 'healthy_after_seconds', type: 'float', min: 0, default: '60', help: 'A restarted writer that has not failed for this long, in seconds, is healthy again: its next restart waits the initial delay.' },
       { name: 'max_restarts', type: 'int', min: 0, default: '10', help: 'Writer restarts allowed within restart_period_seconds, all pipelines together; one more makes the process exit with status 75 (systemd restarts it).' },
       { name: 'restart_period_seconds', type: 'float', min: 1, default: '600', help: 'The window of max_restarts, in seconds.' },
-      { name: 'kafka_loss_grace_seconds', type: 'float', min: 1, default: '60', help: 'When no broker of a topic has answered for this long, in seconds, the process flushes what it can and exits with status 69.' },
+      { name: 'kafka_loss_grace_seconds', type: 'float', min: 1, default: '60', help: 'When no broker of a topic has answered for this long, in seconds, the process flushes what it can and exits with status 69. Keep it above the consumer session timeout (30 s): joining a group can wait that long for a member that died.' },
       { name: 'stop_timeout_seconds', type: 'float', min: 1, default: '60', help: 'The longest a graceful stop (SIGTERM, SIGINT) may take, in seconds; keep it below systemd TimeoutStopSec.' },
     ],
   },

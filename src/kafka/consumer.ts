@@ -88,7 +88,8 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
     const contact = () => {
       for (const l of this.statusListeners) l('contact');
     };
-    for (const e of [this.consumer.events.FETCH, this.consumer.events.HEARTBEAT, this.consumer.events.COMMIT_OFFSETS]) {
+    // Any answer of a broker counts (REQUEST is emitted for each response).
+    for (const e of [this.consumer.events.REQUEST, this.consumer.events.FETCH, this.consumer.events.HEARTBEAT, this.consumer.events.COMMIT_OFFSETS]) {
       this.consumer.on(e, contact);
     }
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {

@@ -23,6 +23,8 @@ export interface DaemonSettings {
   password?: string;
   alarmsEnabled?: boolean;
   numProcessors?: number;
+  /** Options of [supervisor]. */
+  supervisor?: Record<string, string | number>;
 }
 
 /** A configuration file in the reference's format. */
@@ -54,6 +56,10 @@ db_per_tenant = ${s.dbPerTenant ?? false}
 default_retention_hours = ${s.retentionHours ?? 0}
 ${s.user ? `user = ${s.user}` : ''}
 ${s.password ? `password = ${s.password}` : ''}
+[supervisor]
+${Object.entries(s.supervisor ?? {})
+  .map(([k, v]) => `${k} = ${v}`)
+  .join('\n')}
 `,
   );
   return file;

@@ -614,6 +614,16 @@ cmd_status() {
   return "$rc"
 }
 
+# Stops Kafka alone (fault tests); `up` starts it again.
+cmd_kafka_stop() {
+  take_lock
+  local pid
+  if pid=$(kafka_pid); then
+    log "stopping kafka..."
+    stop_pids "$pid"
+  fi
+}
+
 cmd_env() {
   [[ -f $STACK_JSON ]] || die "the stack is not up ($STACK_JSON missing); run: bash test/helpers/stack.sh up"
   cat "$STACK_JSON"
@@ -627,7 +637,8 @@ main() {
     down) cmd_down "$@" ;;
     status) cmd_status "$@" ;;
     env) cmd_env "$@" ;;
-    *) echo "usage: bash test/helpers/stack.sh up|down [--purge]|status|env" >&2; exit 2 ;;
+    kafka-stop) cmd_kafka_stop ;;
+    *) echo "usage: bash test/helpers/stack.sh up|down [--purge]|status|env|kafka-stop" >&2; exit 2 ;;
   esac
 }
 
