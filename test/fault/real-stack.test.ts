@@ -204,4 +204,23 @@ describe('failures on the real stack', { timeout: 600_000 }, () => {
     report(t, { produced: total, stored, takeoverMs });
     assert.equal(stored, total);
   });
+
+  test('a second signal during a stop that cannot finish exits at once with 130, committing nothing', async (t) => {
+    const s = await setup(1);
+    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: Number(new URL(influxUrl).port) });
+    t.after(() => proxy.close());
+    proxy.setMode('refuse');
+    await produce(brokers, s.metricsTopic, Array.from({ length: 100 }, (_, i) => sampleMetric(i).value));
+    const daemon = start({ brokers, influxUrl: proxy.url, ...s, metricsBatchSize: 10, maxWaitSeconds: 1, supervisor: FAST_SUPERVISION });
+    await daemon.waitForLog((l) => l.msg === 'InfluxDB write failed', 30_000);
+    daemon.child.kill('SIGTERM');
+    await sleep(1_000);
+    assert.equal(daemon.child.exitCode, null, 'the first signal waits for the flush');
+    const second = Date.now();
+    daemon.child.kill('SIGTERM');
+    const exit = await daemon.exited;
+    report(t, { exitStatus: exit.code ?? -1, exitAfterSecondSignalMs: Date.now() - second });
+    assert.equal(exit.code, 130);
+    assert.equal(await committedCount(`${s.group}_metrics`, s.metricsTopic), 0);
+  });
 });

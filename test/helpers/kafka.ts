@@ -1,5 +1,6 @@
 /** Kafka for tests and benchmarks: topics, producing sample messages, reading committed offsets. */
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import pRetry from 'p-retry';
 
 function client(brokers: string[]): Kafka {
   return new Kafka({ clientId: 'persister-test', brokers, logLevel: logLevel.NOTHING });
@@ -9,17 +10,16 @@ function client(brokers: string[]): Kafka {
  * Runs a Kafka call again while it fails with a retriable error: a freshly started broker answers
  * "not the correct coordinator" or "does not host this topic-partition" for a few seconds.
  */
-async function retrying<T>(call: () => Promise<T>, attempts = 40): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await call();
-    } catch (err) {
-      const e = err as { retriable?: boolean; name?: string };
-      const retriable = e.retriable === true || e.name === 'KafkaJSNumberOfRetriesExceeded';
-      if (!retriable || i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+function retrying<T>(call: () => Promise<T>): Promise<T> {
+  return pRetry(call, {
+    retries: 40,
+    minTimeout: 250,
+    maxTimeout: 250,
+    shouldRetry: ({ error }) => {
+      const e = error as { retriable?: boolean; name?: string };
+      return e.retriable === true || e.name === 'KafkaJSNumberOfRetriesExceeded';
+    },
+  });
 }
 
 export function createTopic(brokers: string[], topic: string, partitions: number): Promise<void> {
