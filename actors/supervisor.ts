@@ -92,6 +92,12 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The exit a pipeline that failed (or ended with an error) calls for. */
+function childFailure(event: { type: string }): SupervisorOutput {
+  const error = errorOf(event);
+  return { exitCode: exitCodeFor(error), reason: `${event.type.replace(/^xstate\.(done|error)\.actor\./, '')}: ${message(error)}` };
+}
+
 export const supervisorMachine = setup({
   types: {
     context: {} as SupervisorContext,
@@ -159,15 +165,6 @@ export const supervisorMachine = setup({
         return outcome;
       },
     }),
-    failWithChild: assign({
-      outcome: ({ context, event }) => {
-        if (context.outcome) return context.outcome;
-        const error = errorOf(event);
-        const outcome = { exitCode: exitCodeFor(error), reason: `${event.type.replace(/^xstate\.(done|error)\.actor\./, '')}: ${message(error)}` };
-        context.log.error(outcome, 'exiting');
-        return outcome;
-      },
-    }),
     countStopped: assign({ running: ({ context }) => context.running - 1 }),
     countDrained: assign({ draining: ({ context }) => context.draining - 1 }),
   },
@@ -223,29 +220,20 @@ export const supervisorMachine = setup({
     RESTART_DUE: { actions: 'restartWriter' },
     RESTART_EXPIRED: { actions: 'forgetRestart' },
     WRITER_HEALTHY: { actions: 'resetBackoff' },
-    'xstate.error.actor.*': { target: '.failed', actions: 'failWithChild' },
+    'xstate.error.actor.*': { target: '.failed', actions: { type: 'decideExit', params: ({ event }) => childFailure(event) } },
+    // A pipeline ends before a stop only when its Kafka client gave up.
+    'xstate.done.actor.*': { guard: 'endedWithError', target: '.failed', actions: { type: 'decideExit', params: ({ event }) => childFailure(event) } },
+    STOP: '.stopping',
   },
   states: {
     starting: {
       always: { guard: 'allReady', target: 'running' },
-      on: {
-        STOP: 'stopping',
-        'xstate.done.actor.*': { guard: 'endedWithError', target: 'failed', actions: 'failWithChild' },
-      },
     },
     running: {
       always: { guard: 'someDown', target: 'degraded' },
-      on: {
-        STOP: 'stopping',
-        'xstate.done.actor.*': { guard: 'endedWithError', target: 'failed', actions: 'failWithChild' },
-      },
     },
     degraded: {
       always: { guard: 'noneDown', target: 'running' },
-      on: {
-        STOP: 'stopping',
-        'xstate.done.actor.*': { guard: 'endedWithError', target: 'failed', actions: 'failWithChild' },
-      },
     },
     stopping: {
       // Every pipeline stops fetching, stores and commits; only then do they leave the group.
@@ -268,9 +256,13 @@ export const supervisorMachine = setup({
         },
       },
       on: {
-        KAFKA_LOST: {}, // already stopping
+        STOP: {}, // already stopping
+        KAFKA_LOST: {},
         WRITER_DOWN: { actions: 'scheduleRestart' }, // keep restarting: what it stores can still be committed
-        'xstate.done.actor.*': [{ guard: 'endedWithError', target: 'failed', actions: 'failWithChild' }, { actions: 'countStopped' }],
+        'xstate.done.actor.*': [
+          { guard: 'endedWithError', target: 'failed', actions: { type: 'decideExit', params: ({ event }) => childFailure(event) } },
+          { actions: 'countStopped' },
+        ],
       },
     },
     stopped: { type: 'final' },
