@@ -52,7 +52,12 @@ export interface WriterDown {
   pipeline: string;
   error: unknown;
 }
-export type SupervisorReport = PipelineDrained | PipelineReady | PipelineKafkaContact | WriterDown;
+/** pipeline -> supervisor: a restarted writer stored its first batch. */
+export interface WriterRecovered {
+  type: 'WRITER_RECOVERED';
+  pipeline: string;
+}
+export type SupervisorReport = PipelineDrained | PipelineReady | PipelineKafkaContact | WriterDown | WriterRecovered;
 /** supervisor -> pipeline -> consumer, once every pipeline is drained: leave the group. */
 export interface Disconnect {
   type: 'DISCONNECT';

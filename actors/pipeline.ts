@@ -38,6 +38,8 @@ export interface PipelineInput {
 
 interface PipelineContext extends PipelineInput {
   writerUp: boolean;
+  /** Restarted, and nothing stored yet. */
+  recovering: boolean;
   /** Unstored batches while the writer is down: the failed writer's and those converted since. */
   held: PendingBatch;
   stopping: boolean;
@@ -70,12 +72,9 @@ export const pipelineMachine = setup({
   actions: {
     report: sendParent((_, report: SupervisorReport) => report),
   },
-  guards: {
-    writerUp: ({ context }) => context.writerUp,
-  },
 }).createMachine({
   id: 'pipeline',
-  context: ({ input }) => ({ ...input, writerUp: true, held: new PendingBatch(), stopping: false }),
+  context: ({ input }) => ({ ...input, writerUp: true, recovering: false, held: new PendingBatch(), stopping: false }),
   entry: enqueueActions(({ context, enqueue }) => {
     enqueue.spawnChild('writer', { id: 'writer', input: writerInput(context) });
   }),
@@ -100,11 +99,27 @@ export const pipelineMachine = setup({
   ],
   on: {
     BATCH_FETCHED: { actions: sendTo('converter', ({ event }) => event) },
-    BATCH_CONVERTED: [
-      { guard: 'writerUp', actions: sendTo('writer', ({ event }) => event) },
-      { actions: ({ context, event }) => context.held.add(event.batch) },
+    BATCH_CONVERTED: {
+      actions: enqueueActions(({ context, event, enqueue, self }) => {
+        // An event sent to a writer that has just failed would be dropped, and a later batch of the
+        // same partition committed past it: hold the batch instead.
+        const writer = self.getSnapshot().children.writer;
+        if (context.writerUp && writer?.getSnapshot().status === 'active') enqueue.sendTo('writer', event);
+        else context.held.add(event.batch);
+      }),
+    },
+    BATCH_STORED: [
+      {
+        // The first write of a restarted writer: the supervisor starts counting its healthy time.
+        guard: ({ context }) => context.recovering,
+        actions: [
+          sendTo('consumer', ({ event }) => event),
+          assign({ recovering: false }),
+          { type: 'report', params: ({ context }) => ({ type: 'WRITER_RECOVERED', pipeline: context.id }) },
+        ],
+      },
+      { actions: sendTo('consumer', ({ event }) => event) },
     ],
-    BATCH_STORED: { actions: sendTo('consumer', ({ event }) => event) },
     CONSUMER_READY: { actions: { type: 'report', params: ({ context }) => ({ type: 'PIPELINE_READY', pipeline: context.id }) } },
     KAFKA_CONTACT: { actions: { type: 'report', params: ({ context }) => ({ type: 'KAFKA_CONTACT', pipeline: context.id }) } },
     'xstate.done.actor.writer': {
@@ -123,7 +138,7 @@ export const pipelineMachine = setup({
           enqueue.spawnChild('writer', { id: 'writer', input: writerInput(context, context.held) });
           if (context.stopping) enqueue.sendTo('writer', { type: 'FLUSH' });
         }),
-        assign({ writerUp: true, held: () => new PendingBatch() }),
+        assign({ writerUp: true, recovering: true, held: () => new PendingBatch() }),
         sendTo('consumer', { type: 'RESUME' }),
       ],
     },

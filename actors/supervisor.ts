@@ -144,6 +144,7 @@ export const supervisorMachine = setup({
       context.log.warn({ actor: pipeline, failures, restartInMs: delay, err: message(error) }, 'writer failed; its consumer is paused until it is restarted');
       enqueue.cancel(`healthy-${pipeline}`);
       enqueue.assign({ failures: { ...context.failures, [pipeline]: failures }, down: [...context.down, pipeline] });
+      enqueue.cancel(`restart-${pipeline}`);
       enqueue.raise({ type: 'RESTART_DUE', pipeline }, { id: `restart-${pipeline}`, delay });
     }),
     restartWriter: enqueueActions(({ context, event, enqueue }) => {
@@ -152,7 +153,19 @@ export const supervisorMachine = setup({
       enqueue.sendTo(pipeline, { type: 'RESTART_WRITER' });
       enqueue.assign({ down: context.down.filter((p) => p !== pipeline), recentRestarts: context.recentRestarts + 1 });
       enqueue.raise({ type: 'RESTART_EXPIRED' }, { delay: context.settings.restartPeriodMs });
+    }),
+    /** A restarted writer stored something: healthy once it has not failed for healthyAfterMs. */
+    startHealthyTimer: enqueueActions(({ context, event, enqueue }) => {
+      const { pipeline } = event as { pipeline: string };
+      enqueue.cancel(`healthy-${pipeline}`);
       enqueue.raise({ type: 'WRITER_HEALTHY', pipeline }, { id: `healthy-${pipeline}`, delay: context.settings.healthyAfterMs });
+    }),
+    /** Stopping: restart the writers that are down now, so that what they hold can be written. */
+    restartDownNow: enqueueActions(({ context, enqueue }) => {
+      for (const pipeline of context.down) {
+        enqueue.cancel(`restart-${pipeline}`);
+        enqueue.raise({ type: 'RESTART_DUE', pipeline });
+      }
     }),
     forgetRestart: assign({ recentRestarts: ({ context }) => context.recentRestarts - 1 }),
     resetBackoff: assign({
@@ -218,6 +231,7 @@ export const supervisorMachine = setup({
       { actions: 'scheduleRestart' },
     ],
     RESTART_DUE: { actions: 'restartWriter' },
+    WRITER_RECOVERED: { actions: 'startHealthyTimer' },
     RESTART_EXPIRED: { actions: 'forgetRestart' },
     WRITER_HEALTHY: { actions: 'resetBackoff' },
     'xstate.error.actor.*': { target: '.failed', actions: { type: 'decideExit', params: ({ event }) => childFailure(event) } },
@@ -237,32 +251,43 @@ export const supervisorMachine = setup({
     },
     stopping: {
       // Every pipeline stops fetching, stores and commits; only then do they leave the group.
-      entry: 'stopPipelines',
+      entry: ['stopPipelines', 'restartDownNow'],
       after: {
-        stopTimeout: {
-          target: 'failed',
-          actions: { type: 'decideExit', params: ({ context }) => ({ exitCode: ExitCode.INFLUX_FAILED, reason: `stop not finished within ${context.settings.stopTimeoutMs} ms` }) },
-        },
+        stopTimeout: [
+          // Everything is committed; only leaving the group is slow.
+          { guard: 'noneDraining', target: 'stopped' },
+          {
+            target: 'failed',
+            actions: {
+              type: 'decideExit',
+              params: ({ context }) => ({ exitCode: ExitCode.INFLUX_FAILED, reason: `stop not finished within ${context.settings.stopTimeoutMs} ms: not everything fetched could be stored` }),
+            },
+          },
+        ],
       },
       initial: 'draining',
       states: {
         draining: {
           always: { guard: 'noneDraining', target: 'disconnecting' },
-          on: { PIPELINE_DRAINED: { actions: 'countDrained' } },
+          on: {
+            PIPELINE_DRAINED: { actions: 'countDrained' },
+            'xstate.done.actor.*': [
+              { guard: 'endedWithError', target: '#supervisor.failed', actions: { type: 'decideExit', params: ({ event }) => childFailure(event) } },
+              { actions: 'countStopped' },
+            ],
+          },
         },
         disconnecting: {
           entry: 'disconnectPipelines',
           always: { guard: 'noneRunning', target: '#supervisor.stopped' },
+          // Everything is committed: a client that fails to leave the group changes nothing.
+          on: { 'xstate.done.actor.*': { actions: 'countStopped' } },
         },
       },
       on: {
         STOP: {}, // already stopping
         KAFKA_LOST: {},
         WRITER_DOWN: { actions: 'scheduleRestart' }, // keep restarting: what it stores can still be committed
-        'xstate.done.actor.*': [
-          { guard: 'endedWithError', target: 'failed', actions: { type: 'decideExit', params: ({ event }) => childFailure(event) } },
-          { actions: 'countStopped' },
-        ],
       },
     },
     stopped: { type: 'final' },

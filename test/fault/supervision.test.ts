@@ -112,7 +112,7 @@ describe('writer failures: backoff, restarts, escalation', () => {
     h.store.failing = true;
     h.kafka.deliver(0, 0, 10);
     const delays: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 8; i++) {
       const before = h.store.calls;
       let waited = 0;
       while (h.store.calls === before) {
@@ -121,23 +121,26 @@ describe('writer failures: backoff, restarts, escalation', () => {
       }
       delays.push(waited);
     }
-    assert.deepEqual(delays, [1_000, 2_000, 4_000, 8_000, 8_000]);
+    // 47 s in all, longer than healthy_after: a writer that never stored anything is not healthy.
+    assert.deepEqual(delays, [1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000, 8_000]);
   });
 
-  test('more than max_restarts restarts within the period: stop and exit 75, with nothing committed', async () => {
+  test('more than max_restarts restarts within the period: stop and exit 75, with nothing unstored committed', async () => {
     const h = new Harness({ maxRestarts: 2 }, { writeRetry: { attempts: 1, initialMs: 100, maxMs: 100 } });
     await h.join();
+    h.kafka.deliver(0, 0, 10); // stored and committed
+    await settle();
     h.store.failing = true;
-    h.kafka.deliver(0, 0, 10);
+    h.kafka.deliver(0, 10, 10);
     await h.advance(1_000 + 2_000 + 100);
-    assert.equal(h.store.calls, 3, 'first write and two restarts');
+    assert.equal(h.store.calls, 4, 'the first write, the failed one and two restarts');
     assert.deepEqual(h.state(), { stopping: 'draining' }, 'the third failure escalates');
     await h.advance(ESCALATION_FLUSH_MS);
     const snapshot = h.actor.getSnapshot();
     assert.equal(snapshot.status, 'done');
     assert.equal(snapshot.output?.exitCode, ExitCode.INFLUX_FAILED);
     assert.match(snapshot.output!.reason, /writer failed after 2 restarts/);
-    assert.deepEqual(h.kafka.commits, []);
+    assert.deepEqual(h.kafka.commits, [[{ partition: 0, offset: '10' }]], 'only what was stored');
   });
 
   test('restarts older than the period no longer count', async () => {
@@ -189,6 +192,7 @@ describe('backpressure and commits', () => {
     h.kafka.deliver(0, 0, 10);
     await settle();
     assert.equal(h.kafka.paused, true);
+    assert.deepEqual(h.kafka.commits, []);
     const stats = h.actor.getSnapshot().context.pipelines[0].stats;
     h.kafka.deliver(1, 0, 5); // fetched while paused: the consumer holds it back
     await settle();
@@ -198,23 +202,20 @@ describe('backpressure and commits', () => {
     assert.equal(h.store.stored, 10, 'the new writer writes the failed batch first');
     await h.advance(5_000); // the 5 held back, handed on after the resume: a partial batch
     assert.equal(h.store.stored, 15);
-    assert.deepEqual(h.kafka.commits.flat().sort((a, b) => a.partition - b.partition), [
-      { partition: 0, offset: '10' },
-      { partition: 1, offset: '5' },
-    ]);
-    assert.ok(h.journal.indexOf('store 15') < h.journal.findIndex((l) => l.startsWith('commit')), 'stored before committed');
+    assert.deepEqual(h.journal, ['store failed 10', 'pause', 'store 10', 'resume', 'commit 0:10', 'store 5', 'commit 1:5']);
   });
 });
 
 describe('Kafka loss', () => {
   test('no broker answering for kafka_loss_grace_seconds: flush what can be flushed, exit 69', async () => {
-    const h = new Harness();
+    const h = new Harness({}, { maxWaitMs: 120_000 });
     await h.join();
-    h.kafka.deliver(0, 0, 3); // a partial batch
+    h.kafka.deliver(0, 0, 3); // a partial batch, not due before the grace period ends
     await h.advance(SETTINGS.kafkaLossGraceMs - 100);
     assert.equal(h.state(), 'running', 'not before the grace period');
+    assert.deepEqual(h.journal, []);
     await h.advance(100);
-    assert.equal(h.store.stored, 3, 'the partial batch is written while stopping');
+    assert.deepEqual(h.journal, ['pause', 'store 3', 'commit 0:3', 'disconnect'], 'the partial batch is flushed by the escalation');
     await h.advance(ESCALATION_FLUSH_MS);
     const snapshot = h.actor.getSnapshot();
     assert.equal(snapshot.status, 'done');
@@ -255,16 +256,44 @@ describe('graceful stop', () => {
     assert.deepEqual(snapshot.output, { exitCode: ExitCode.OK, reason: 'stopped' });
   });
 
-  test('a stop that cannot finish (InfluxDB down) ends after stop_timeout_seconds with nothing committed', async () => {
+  test('a stop that cannot finish (InfluxDB down) ends after stop_timeout_seconds with nothing unstored committed', async () => {
     const h = new Harness({}, { writeRetry: { attempts: 1, initialMs: 100, maxMs: 100 } });
     await h.join();
+    h.kafka.deliver(0, 0, 10);
+    await settle();
     h.store.failing = true;
-    h.kafka.deliver(0, 0, 4);
+    h.kafka.deliver(0, 10, 4);
     h.actor.send({ type: 'STOP' });
     await h.advance(SETTINGS.stopTimeoutMs - 100, 50);
     assert.notEqual(h.actor.getSnapshot().status, 'done');
     await h.advance(100);
     assert.equal(h.actor.getSnapshot().output?.exitCode, ExitCode.INFLUX_FAILED);
-    assert.deepEqual(h.kafka.commits, []);
+    assert.deepEqual(h.kafka.commits, [[{ partition: 0, offset: '10' }]], 'only what was stored');
+  });
+
+  test('a stop while a writer waits for its restart restarts it at once; when InfluxDB is back everything is stored and the exit is 0', async () => {
+    const h = new Harness({ restartInitialMs: 50_000, restartMaxMs: 50_000 }, { writeRetry: { attempts: 1, initialMs: 100, maxMs: 100 } });
+    await h.join();
+    h.store.failing = true;
+    h.kafka.deliver(0, 0, 10); // fails: the writer is down, its restart due in 50 s
+    await h.advance(100);
+    assert.equal(h.state(), 'degraded');
+    h.store.failing = false;
+    h.actor.send({ type: 'STOP' });
+    await h.advance(1_000); // long before the 50 s: restarted, stored, committed
+    const snapshot = h.actor.getSnapshot();
+    assert.equal(snapshot.status, 'done');
+    assert.deepEqual(snapshot.output, { exitCode: ExitCode.OK, reason: 'stopped' });
+    assert.deepEqual(h.kafka.commits, [[{ partition: 0, offset: '10' }]]);
+  });
+
+  test('the Kafka client giving up: exit 69', async () => {
+    const h = new Harness();
+    await h.join();
+    const error = new Error('Connection error: connect ECONNREFUSED');
+    error.name = 'KafkaJSNumberOfRetriesExceeded';
+    h.kafka.fail(error);
+    await h.advance(100);
+    assert.equal(h.actor.getSnapshot().output?.exitCode, ExitCode.KAFKA_UNAVAILABLE);
   });
 });

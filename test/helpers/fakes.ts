@@ -39,6 +39,10 @@ export class FakeKafka implements KafkaConsumerPort {
   onStatus(listener: (status: 'joined' | 'contact') => void): void {
     this.status.push(listener);
   }
+  /** The Kafka client gives up for good. */
+  fail(error: Error): void {
+    for (const l of this.crash) l(error);
+  }
   emit(status: 'joined' | 'contact'): void {
     for (const l of this.status) l(status);
   }
