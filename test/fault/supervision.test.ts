@@ -115,7 +115,7 @@ describe('writer failures: backoff, restarts, escalation', () => {
     for (let i = 0; i < 8; i++) {
       const before = h.store.calls;
       let waited = 0;
-      while (h.store.calls === before) {
+      while (h.store.calls === before && waited < 60_000) {
         await h.advance(10);
         waited += 10;
       }
