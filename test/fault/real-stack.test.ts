@@ -6,66 +6,32 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { Daemon, type DaemonSettings, writeConfig } from '../helpers/daemon.js';
-import { createTopic, offsets, produce } from '../helpers/kafka.js';
+import type { Daemon } from '../helpers/daemon.js';
+import { createTopic, produce } from '../helpers/kafka.js';
 import { sampleMetric } from '../helpers/messages.js';
 import { ROOT } from '../helpers/paths.js';
 import { FaultProxy } from '../helpers/proxy.js';
-import { influxQuery, stack, uniqueName } from '../helpers/stack.js';
+import { committedCount, onTheStack, storedMetricPoints, waitForCommitted } from '../helpers/scenario.js';
+import { uniqueName } from '../helpers/stack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const stackSh = (...args: string[]) => promisify(execFile)('bash', [join(ROOT, 'test', 'helpers', 'stack.sh'), ...args]);
 
-let brokers: string[];
-let influxUrl: string;
-const daemons: Daemon[] = [];
-
-before(async () => {
-  const s = await stack();
-  brokers = s.kafka.brokers;
-  influxUrl = s.influx.url;
-});
-
-after(async () => {
-  for (const d of daemons) if (d.child.exitCode === null && d.child.signalCode === null) await d.stop('SIGKILL');
-});
+const stackRun = onTheStack();
 
 async function setup(partitions: number) {
   const id = uniqueName('f');
   const metricsTopic = `metrics-${id}`;
-  await createTopic(brokers, metricsTopic, partitions);
-  return { metricsTopic, alarmsTopic: `alarms-${id}`, group: id, database: `mon_${id}`, alarmsEnabled: false };
-}
-
-function start(settings: DaemonSettings): Daemon {
-  const d = Daemon.start(writeConfig(settings));
-  daemons.push(d);
-  return d;
-}
-
-async function committedCount(group: string, topic: string): Promise<number> {
-  return (await offsets(brokers, group, topic)).reduce((n, p) => n + Math.max(0, Number(p.committed)), 0);
-}
-
-async function waitForCommitted(group: string, topic: string, atLeast: number, timeoutMs: number, daemon?: Daemon): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const n = await committedCount(group, topic);
-    if (n >= atLeast) return;
-    if (Date.now() > deadline) throw new Error(`${n} < ${atLeast} committed after ${timeoutMs} ms\n${daemon?.tail(30) ?? ''}`);
-    await sleep(200);
-  }
-}
-
-async function storedPoints(db: string): Promise<number> {
-  let total = 0;
-  for (const name of ['cpu.idle_perc', 'mem.free_mb', 'disk.space_used_perc']) {
-    const r = await influxQuery(influxUrl, `SELECT count(value) FROM "${name}"`, db).catch(() => []);
-    total += Number(r[0]?.series?.[0]?.values?.[0]?.[1] ?? 0);
-  }
-  return total;
+  await createTopic(stackRun.brokers, metricsTopic, partitions);
+  const s = { brokers: stackRun.brokers, influxUrl: stackRun.influxUrl, metricsTopic, alarmsTopic: `alarms-${id}`, group: id, database: `mon_${id}`, alarmsEnabled: false };
+  return {
+    ...s,
+    committed: () => committedCount(s.brokers, `${id}_metrics`, metricsTopic),
+    waitForCommitted: (atLeast: number, timeoutMs: number, daemon?: Daemon) => waitForCommitted(s.brokers, `${id}_metrics`, metricsTopic, atLeast, timeoutMs, daemon),
+    stored: () => storedMetricPoints(s.influxUrl, s.database),
+  };
 }
 
 function report(t: TestContext, figures: Record<string, number | string>): void {
@@ -84,25 +50,25 @@ const FAST_SUPERVISION = {
 describe('failures on the real stack', { timeout: 600_000 }, () => {
   test('InfluxDB unreachable for 30 s mid-stream: writers restarted, consumer paused, afterwards every message stored once', async (t) => {
     const s = await setup(3);
-    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: Number(new URL(influxUrl).port) });
+    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: Number(new URL(stackRun.influxUrl).port) });
     t.after(() => proxy.close());
     const total = 15_000;
     const values = Array.from({ length: total }, (_, i) => sampleMetric(i).value);
-    const daemon = start({ brokers, influxUrl: proxy.url, ...s, metricsBatchSize: 500, maxWaitSeconds: 1, supervisor: FAST_SUPERVISION });
-    const producing = produce(brokers, s.metricsTopic, values, { chunk: 250, pauseMs: 100 });
-    await waitForCommitted(`${s.group}_metrics`, s.metricsTopic, 1000, 60_000);
+    const daemon = stackRun.start({ ...s, influxUrl: proxy.url, metricsBatchSize: 500, maxWaitSeconds: 1, supervisor: FAST_SUPERVISION });
+    const producing = produce(stackRun.brokers, s.metricsTopic, values, { chunk: 250, pauseMs: 100 });
+    await s.waitForCommitted(1000, 60_000);
     proxy.setMode('refuse');
     const cutAt = Date.now();
-    const committedAtCut = await committedCount(`${s.group}_metrics`, s.metricsTopic);
+    const committedAtCut = await s.committed();
     await sleep(30_000);
-    const committedDuringCut = (await committedCount(`${s.group}_metrics`, s.metricsTopic)) - committedAtCut;
+    const committedDuringCut = (await s.committed()) - committedAtCut;
     proxy.setMode('pass');
     const restoredAt = Date.now();
     await producing;
-    await waitForCommitted(`${s.group}_metrics`, s.metricsTopic, total, 120_000);
+    await s.waitForCommitted(total, 120_000);
     const recoveryMs = Date.now() - restoredAt;
     assert.equal((await daemon.stop()).code, 0, daemon.tail());
-    const stored = await storedPoints(s.database);
+    const stored = await s.stored();
     report(t, { produced: total, stored, outageMs: restoredAt - cutAt, recoveryMs, committedDuringOutage: committedDuringCut });
     assert.equal(stored, total, 'every message is one point');
     assert.ok(committedDuringCut <= 1000, `at most the batch in flight at the cut is committed during the outage (${committedDuringCut})`);
@@ -112,20 +78,20 @@ describe('failures on the real stack', { timeout: 600_000 }, () => {
 
   test('InfluxDB answering 500 for a while: retried, then every message stored', async (t) => {
     const s = await setup(3);
-    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: Number(new URL(influxUrl).port) });
+    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: Number(new URL(stackRun.influxUrl).port) });
     t.after(() => proxy.close());
     const total = 5_000;
-    await produce(brokers, s.metricsTopic, Array.from({ length: total }, (_, i) => sampleMetric(i).value));
+    await produce(stackRun.brokers, s.metricsTopic, Array.from({ length: total }, (_, i) => sampleMetric(i).value));
     proxy.setMode('http500');
-    const daemon = start({ brokers, influxUrl: proxy.url, ...s, metricsBatchSize: 1000, maxWaitSeconds: 1, supervisor: FAST_SUPERVISION });
+    const daemon = stackRun.start({ ...s, influxUrl: proxy.url, metricsBatchSize: 1000, maxWaitSeconds: 1, supervisor: FAST_SUPERVISION });
     await daemon.waitForLog((l) => l.msg === 'InfluxDB write failed' && /500/.test(String(l.err)), 30_000);
     await sleep(8_000);
     proxy.setMode('pass');
     const restoredAt = Date.now();
-    await waitForCommitted(`${s.group}_metrics`, s.metricsTopic, total, 60_000);
+    await s.waitForCommitted(total, 60_000);
     const recoveryMs = Date.now() - restoredAt;
     assert.equal((await daemon.stop()).code, 0);
-    const stored = await storedPoints(s.database);
+    const stored = await s.stored();
     report(t, { produced: total, stored, recoveryMs, failedWrites: daemon.logs.filter((l) => l.msg === 'InfluxDB write failed').length });
     assert.equal(stored, total);
   });
@@ -134,11 +100,11 @@ describe('failures on the real stack', { timeout: 600_000 }, () => {
     const s = await setup(3);
     const total = 10_000;
     const values = Array.from({ length: total }, (_, i) => sampleMetric(i).value);
-    await produce(brokers, s.metricsTopic, values.slice(0, 4000));
+    await produce(stackRun.brokers, s.metricsTopic, values.slice(0, 4000));
     const graceSeconds = 10;
-    const settings = { brokers, influxUrl, ...s, metricsBatchSize: 500, maxWaitSeconds: 1, supervisor: { kafka_loss_grace_seconds: graceSeconds } };
-    const daemon = start(settings);
-    await waitForCommitted(`${s.group}_metrics`, s.metricsTopic, 4000, 60_000);
+    const settings = { ...s, metricsBatchSize: 500, maxWaitSeconds: 1, supervisor: { kafka_loss_grace_seconds: graceSeconds } };
+    const daemon = stackRun.start(settings);
+    await s.waitForCommitted(4000, 60_000);
     await stackSh('kafka-stop');
     const stoppedAt = Date.now();
     try {
@@ -150,13 +116,13 @@ describe('failures on the real stack', { timeout: 600_000 }, () => {
       await stackSh('up');
     }
     const restartedAt = Date.now();
-    await produce(brokers, s.metricsTopic, values.slice(4000));
+    await produce(stackRun.brokers, s.metricsTopic, values.slice(4000));
     // With the default grace: joining waits for the killed member's session (30 s) to end first.
-    const second = start({ ...settings, supervisor: {} });
-    await waitForCommitted(`${s.group}_metrics`, s.metricsTopic, total, 120_000, second);
+    const second = stackRun.start({ ...settings, supervisor: {} });
+    await s.waitForCommitted(total, 120_000, second);
     const recoveryMs = Date.now() - restartedAt;
     assert.equal((await second.stop()).code, 0);
-    const stored = await storedPoints(s.database);
+    const stored = await s.stored();
     report(t, { produced: total, stored, recoveryMs });
     assert.equal(stored, total);
   });
@@ -164,19 +130,19 @@ describe('failures on the real stack', { timeout: 600_000 }, () => {
   test('kill -9 of the daemon mid-batch: a restarted daemon stores everything', async (t) => {
     const s = await setup(3);
     const total = 20_000;
-    const producing = produce(brokers, s.metricsTopic, Array.from({ length: total }, (_, i) => sampleMetric(i).value), { chunk: 500, pauseMs: 50 });
-    const settings = { brokers, influxUrl, ...s, metricsBatchSize: 2000, maxWaitSeconds: 1 };
-    const first = start(settings);
-    await waitForCommitted(`${s.group}_metrics`, s.metricsTopic, 2000, 60_000);
+    const producing = produce(stackRun.brokers, s.metricsTopic, Array.from({ length: total }, (_, i) => sampleMetric(i).value), { chunk: 500, pauseMs: 50 });
+    const settings = { ...s, metricsBatchSize: 2000, maxWaitSeconds: 1 };
+    const first = stackRun.start(settings);
+    await s.waitForCommitted(2000, 60_000);
     await first.stop('SIGKILL');
-    const committedAtKill = await committedCount(`${s.group}_metrics`, s.metricsTopic);
+    const committedAtKill = await s.committed();
     await producing;
     const restartedAt = Date.now();
-    const second = start(settings);
-    await waitForCommitted(`${s.group}_metrics`, s.metricsTopic, total, 120_000);
+    const second = stackRun.start(settings);
+    await s.waitForCommitted(total, 120_000);
     const recoveryMs = Date.now() - restartedAt;
     assert.equal((await second.stop()).code, 0);
-    const stored = await storedPoints(s.database);
+    const stored = await s.stored();
     report(t, { produced: total, stored, committedAtKill, recoveryMs });
     assert.equal(stored, total);
   });
@@ -184,34 +150,34 @@ describe('failures on the real stack', { timeout: 600_000 }, () => {
   test('two daemons in one group on 6 partitions, one killed mid-stream: the other takes its partitions over, nothing lost', async (t) => {
     const s = await setup(6);
     const total = 30_000;
-    const producing = produce(brokers, s.metricsTopic, Array.from({ length: total }, (_, i) => sampleMetric(i).value), { chunk: 500, pauseMs: 100 });
-    const settings = { brokers, influxUrl, ...s, metricsBatchSize: 1000, maxWaitSeconds: 1 };
-    const a = start(settings);
-    const b = start(settings);
+    const producing = produce(stackRun.brokers, s.metricsTopic, Array.from({ length: total }, (_, i) => sampleMetric(i).value), { chunk: 500, pauseMs: 100 });
+    const settings = { ...s, metricsBatchSize: 1000, maxWaitSeconds: 1 };
+    const a = stackRun.start(settings);
+    const b = stackRun.start(settings);
     await a.waitForLog((l) => l.msg === 'joined consumer group' && Array.isArray(l.partitions) && l.partitions.length === 3, 60_000);
-    await waitForCommitted(`${s.group}_metrics`, s.metricsTopic, 3000, 60_000);
+    await s.waitForCommitted(3000, 60_000);
     await b.stop('SIGKILL');
     const killedAt = Date.now();
     await producing;
-    await waitForCommitted(`${s.group}_metrics`, s.metricsTopic, total, 120_000);
+    await s.waitForCommitted(total, 120_000);
     const takeoverMs = Date.now() - killedAt;
     assert.ok(
       a.logs.some((l) => l.msg === 'joined consumer group' && Array.isArray(l.partitions) && l.partitions.length === 6),
       'the survivor took all 6 partitions',
     );
     assert.equal((await a.stop()).code, 0);
-    const stored = await storedPoints(s.database);
+    const stored = await s.stored();
     report(t, { produced: total, stored, takeoverMs });
     assert.equal(stored, total);
   });
 
   test('a second signal during a stop that cannot finish exits at once with 130, committing nothing', async (t) => {
     const s = await setup(1);
-    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: Number(new URL(influxUrl).port) });
+    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: Number(new URL(stackRun.influxUrl).port) });
     t.after(() => proxy.close());
     proxy.setMode('refuse');
-    await produce(brokers, s.metricsTopic, Array.from({ length: 100 }, (_, i) => sampleMetric(i).value));
-    const daemon = start({ brokers, influxUrl: proxy.url, ...s, metricsBatchSize: 10, maxWaitSeconds: 1, supervisor: FAST_SUPERVISION });
+    await produce(stackRun.brokers, s.metricsTopic, Array.from({ length: 100 }, (_, i) => sampleMetric(i).value));
+    const daemon = stackRun.start({ ...s, influxUrl: proxy.url, metricsBatchSize: 10, maxWaitSeconds: 1, supervisor: FAST_SUPERVISION });
     await daemon.waitForLog((l) => l.msg === 'InfluxDB write failed', 30_000);
     daemon.child.kill('SIGTERM');
     await sleep(1_000);
@@ -221,6 +187,6 @@ describe('failures on the real stack', { timeout: 600_000 }, () => {
     const exit = await daemon.exited;
     report(t, { exitStatus: exit.code ?? -1, exitAfterSecondSignalMs: Date.now() - second });
     assert.equal(exit.code, 130);
-    assert.equal(await committedCount(`${s.group}_metrics`, s.metricsTopic), 0);
+    assert.equal(await s.committed(), 0);
   });
 });

@@ -3,80 +3,42 @@
  * InfluxDB, and what is committed in Kafka.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Daemon, type DaemonSettings, writeConfig } from '../helpers/daemon.js';
+import { describe, test } from 'node:test';
 import { createTopic, offsets, produce } from '../helpers/kafka.js';
 import { malformedMessage, sampleAlarm, sampleMetric, TENANTS } from '../helpers/messages.js';
+import { onTheStack, pointCount, storedMetricPoints, waitForCommitted } from '../helpers/scenario.js';
 import { influxQuery, stack, uniqueName } from '../helpers/stack.js';
 
-interface Run {
-  settings: DaemonSettings;
-  daemon: Daemon;
-}
-
-let brokers: string[];
-let influxUrl: string;
-const daemons: Daemon[] = [];
-
-before(async () => {
-  const s = await stack();
-  brokers = s.kafka.brokers;
-  influxUrl = s.influx.url;
-});
-
-after(async () => {
-  for (const d of daemons) if (d.child.exitCode === null) await d.stop('SIGKILL');
-});
+const stackRun = onTheStack();
 
 async function newTopics(partitions = 3) {
   const id = uniqueName('t');
   const metricsTopic = `metrics-${id}`;
   const alarmsTopic = `alarms-${id}`;
-  await createTopic(brokers, metricsTopic, partitions);
-  await createTopic(brokers, alarmsTopic, partitions);
-  return { metricsTopic, alarmsTopic, group: id, database: `mon_${id}` };
+  await createTopic(stackRun.brokers, metricsTopic, partitions);
+  await createTopic(stackRun.brokers, alarmsTopic, partitions);
+  return { brokers: stackRun.brokers, influxUrl: stackRun.influxUrl, metricsTopic, alarmsTopic, group: id, database: `mon_${id}` };
 }
 
-function start(settings: DaemonSettings): Run {
-  const daemon = Daemon.start(writeConfig(settings));
-  daemons.push(daemon);
-  return { settings, daemon };
-}
-
-/** Waits until the group has committed every partition of the topic to its end. */
-async function allCommitted(group: string, topic: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const o = await offsets(brokers, group, topic);
-    if (o.every((p) => p.committed === p.end)) return;
-    if (Date.now() > deadline) throw new Error(`not all committed: ${JSON.stringify(o)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-async function count(db: string, measurement: string, url = influxUrl, auth?: { user: string; password: string }): Promise<number> {
-  const r = await influxQuery(url, `SELECT count(*) FROM "${measurement}"`, db, auth);
-  const values = r[0]?.series?.[0]?.values?.[0] as number[] | undefined;
-  return values ? Math.max(...values.slice(1)) : 0;
-}
+const allCommitted = (group: string, topic: string, timeoutMs = 60_000) => waitForCommitted(stackRun.brokers, group, topic, 'end', timeoutMs);
 
 describe('persisting metrics and alarm transitions', () => {
   test('10,000 metrics over 3 partitions and 5 tenants plus 100 alarms: every point stored as the reference writes it, offsets committed', async () => {
     const t = await newTopics(3);
     const metrics = Array.from({ length: 10_000 }, (_, i) => sampleMetric(i));
     const alarms = Array.from({ length: 100 }, (_, i) => sampleAlarm(i));
-    await produce(brokers, t.metricsTopic, metrics.map((m) => m.value));
-    await produce(brokers, t.alarmsTopic, alarms.map((a) => a.value));
-    const run = start({ brokers, influxUrl, ...t, metricsBatchSize: 2000 });
+    await produce(stackRun.brokers, t.metricsTopic, metrics.map((m) => m.value));
+    await produce(stackRun.brokers, t.alarmsTopic, alarms.map((a) => a.value));
+    const run = stackRun.start({ ...t, metricsBatchSize: 2000 });
     await allCommitted(`${t.group}_metrics`, t.metricsTopic);
     await allCommitted(`${t.group}_alarms`, t.alarmsTopic);
-    const exit = await run.daemon.stop();
-    assert.equal(exit.code, 0, run.daemon.tail());
+    const exit = await run.stop();
+    assert.equal(exit.code, 0, run.tail());
 
     // Every metric, with its tags, fields and timestamp.
     const stored = new Map<string, Record<string, unknown>>();
     for (const name of ['cpu.idle_perc', 'mem.free_mb', 'disk.space_used_perc']) {
-      const r = await influxQuery(influxUrl, `SELECT * FROM "${name}"`, t.database);
+      const r = await influxQuery(stackRun.influxUrl, `SELECT * FROM "${name}"`, t.database);
       const series = r[0].series![0];
       for (const row of series.values) {
         const point = Object.fromEntries(series.columns.map((c, i) => [c, row[i]]));
@@ -93,11 +55,11 @@ describe('persisting metrics and alarm transitions', () => {
       assert.equal(p.component, 'persister-test');
       assert.equal(p.value_meta, i % 10 === 0 ? `{"note": "sample ${i}"}` : '{}');
     }
-    const tags = await influxQuery(influxUrl, 'SHOW TAG KEYS FROM "cpu.idle_perc"', t.database);
+    const tags = await influxQuery(stackRun.influxUrl, 'SHOW TAG KEYS FROM "cpu.idle_perc"', t.database);
     assert.deepEqual(tags[0].series![0].values.flat(), ['_region', '_tenant_id', 'component', 'hostname', 'service']);
 
     // Every alarm transition, with the reference's fields.
-    const r = await influxQuery(influxUrl, 'SELECT * FROM alarm_state_history', t.database);
+    const r = await influxQuery(stackRun.influxUrl, 'SELECT * FROM alarm_state_history', t.database);
     const series = r[0].series![0];
     assert.equal(series.values.length, 100);
     const rows = series.values.map((row) => Object.fromEntries(series.columns.map((c, i) => [c, row[i]])));
@@ -121,39 +83,35 @@ describe('persisting metrics and alarm transitions', () => {
     const t = await newTopics(3);
     // Recent points: InfluxDB drops points older than the retention policy.
     const metrics = Array.from({ length: 500 }, (_, i) => sampleMetric(i, Date.now() - 3_600_000));
-    await produce(brokers, t.metricsTopic, metrics.map((m) => m.value));
-    const run = start({ brokers, influxUrl, ...t, dbPerTenant: true, retentionHours: 48, alarmsEnabled: false });
+    await produce(stackRun.brokers, t.metricsTopic, metrics.map((m) => m.value));
+    const run = stackRun.start({ ...t, dbPerTenant: true, retentionHours: 48, alarmsEnabled: false });
     await allCommitted(`${t.group}_metrics`, t.metricsTopic);
-    assert.equal((await run.daemon.stop()).code, 0);
+    assert.equal((await run.stop()).code, 0);
     for (const tenant of TENANTS) {
       const db = `${t.database}_${tenant}`;
       const total =
-        (await count(db, 'cpu.idle_perc')) + (await count(db, 'mem.free_mb')) + (await count(db, 'disk.space_used_perc'));
+        await storedMetricPoints(stackRun.influxUrl, db);
       assert.equal(total, 100, `points in ${db}`);
-      const rps = await influxQuery(influxUrl, `SHOW RETENTION POLICIES ON "${db}"`);
+      const rps = await influxQuery(stackRun.influxUrl, `SHOW RETENTION POLICIES ON "${db}"`);
       const rp = rps[0].series![0].values.find((v) => v[0] === '48h');
       assert.ok(rp, `no 48h policy on ${db}: ${JSON.stringify(rps)}`);
       assert.equal(rp[1], '48h0m0s');
       assert.equal(rp[rp.length - 1], true, 'the 48h policy is the default');
     }
-    const dbs = (await influxQuery(influxUrl, 'SHOW DATABASES'))[0].series![0].values.flat();
+    const dbs = (await influxQuery(stackRun.influxUrl, 'SHOW DATABASES'))[0].series![0].values.flat();
     assert.ok(!dbs.includes(t.database), 'nothing written to the shared database');
   });
 
   test('InfluxDB with authentication: writes with the configured user and password', async () => {
     const s = await stack();
     const t = await newTopics(1);
-    await produce(brokers, t.metricsTopic, Array.from({ length: 200 }, (_, i) => sampleMetric(i).value));
+    await produce(stackRun.brokers, t.metricsTopic, Array.from({ length: 200 }, (_, i) => sampleMetric(i).value));
     const { user, password } = s.influxAuth;
-    const run = start({ brokers, influxUrl: s.influxAuth.url, ...t, user, password, alarmsEnabled: false });
+    const run = stackRun.start({ ...t, influxUrl: s.influxAuth.url, user, password, alarmsEnabled: false });
     await allCommitted(`${t.group}_metrics`, t.metricsTopic);
-    assert.equal((await run.daemon.stop()).code, 0);
-    const total =
-      (await count(t.database, 'cpu.idle_perc', s.influxAuth.url, { user, password })) +
-      (await count(t.database, 'mem.free_mb', s.influxAuth.url, { user, password })) +
-      (await count(t.database, 'disk.space_used_perc', s.influxAuth.url, { user, password }));
-    assert.equal(total, 200);
-    assert.ok(!JSON.stringify(run.daemon.logs).includes(password), 'the password never appears in the logs');
+    assert.equal((await run.stop()).code, 0);
+    assert.equal(await storedMetricPoints(s.influxAuth.url, t.database, { user, password }), 200);
+    assert.ok(!JSON.stringify(run.logs).includes(password), 'the password never appears in the logs');
   });
 
   test('1% malformed messages interleaved: every other message stored, each drop logged and counted', async () => {
@@ -164,97 +122,97 @@ describe('persisting metrics and alarm transitions', () => {
       if (i % 100 === 50) values.push(malformedMessage(malformed++));
       else values.push(sampleMetric(i).value);
     }
-    await produce(brokers, t.metricsTopic, values);
-    const run = start({ brokers, influxUrl, ...t, alarmsEnabled: false });
+    await produce(stackRun.brokers, t.metricsTopic, values);
+    const run = stackRun.start({ ...t, alarmsEnabled: false });
     await allCommitted(`${t.group}_metrics`, t.metricsTopic);
-    assert.equal((await run.daemon.stop()).code, 0);
+    assert.equal((await run.stop()).code, 0);
     const total =
-      (await count(t.database, 'cpu.idle_perc')) + (await count(t.database, 'mem.free_mb')) + (await count(t.database, 'disk.space_used_perc'));
+      await storedMetricPoints(stackRun.influxUrl, t.database);
     assert.equal(total, 3000 - malformed);
-    const drops = run.daemon.logs.filter((l) => l.msg === 'message dropped');
+    const drops = run.logs.filter((l) => l.msg === 'message dropped');
     assert.equal(drops.length, malformed);
     for (const d of drops) {
       assert.equal(typeof d.partition, 'number');
       assert.equal(typeof d.offset, 'string');
       assert.match(String(d.reason), /\S/);
     }
-    const final = run.daemon.logs.find((l) => l.msg === 'final counts' && l.topic === t.metricsTopic);
+    const final = run.logs.find((l) => l.msg === 'final counts' && l.topic === t.metricsTopic);
     assert.equal(final?.dropped, malformed);
     assert.equal(final?.stored, 3000 - malformed);
   });
 
   test('a partial batch is written max_wait_time_seconds after its first message, with no more messages coming', async () => {
     const t = await newTopics(1);
-    const run = start({ brokers, influxUrl, ...t, metricsBatchSize: 1000, maxWaitSeconds: 2, alarmsEnabled: false });
-    await run.daemon.waitForLog((l) => l.msg === 'joined consumer group');
+    const run = stackRun.start({ ...t, metricsBatchSize: 1000, maxWaitSeconds: 2, alarmsEnabled: false });
+    await run.waitForLog((l) => l.msg === 'joined consumer group');
     const sentAt = Date.now();
-    await produce(brokers, t.metricsTopic, Array.from({ length: 7 }, (_, i) => sampleMetric(i * 3).value));
+    await produce(stackRun.brokers, t.metricsTopic, Array.from({ length: 7 }, (_, i) => sampleMetric(i * 3).value));
     await allCommitted(`${t.group}_metrics`, t.metricsTopic, 20_000);
     const waited = Date.now() - sentAt;
-    assert.equal(await count(t.database, 'cpu.idle_perc'), 7);
-    assert.ok(run.daemon.child.exitCode === null, 'the daemon is still running');
+    assert.equal(await pointCount(stackRun.influxUrl, t.database, 'cpu.idle_perc'), 7);
+    assert.ok(run.child.exitCode === null, 'the daemon is still running');
     assert.ok(waited >= 1500, `written after ${waited} ms, before max_wait_time_seconds`);
-    assert.equal((await run.daemon.stop()).code, 0);
+    assert.equal((await run.stop()).code, 0);
   });
 
   test('SIGTERM while messages are flowing: exit 0, and a second run stores the rest with nothing lost', async () => {
     const t = await newTopics(3);
     const total = 30_000;
     const values = Array.from({ length: total }, (_, i) => sampleMetric(i).value);
-    const producing = produce(brokers, t.metricsTopic, values, { chunk: 300, pauseMs: 30 });
-    const first = start({ brokers, influxUrl, ...t, metricsBatchSize: 500, alarmsEnabled: false });
+    const producing = produce(stackRun.brokers, t.metricsTopic, values, { chunk: 300, pauseMs: 30 });
+    const first = stackRun.start({ ...t, metricsBatchSize: 500, alarmsEnabled: false });
     // Stop once some batches are stored, while the producer is still sending.
     for (;;) {
-      const o = await offsets(brokers, `${t.group}_metrics`, t.metricsTopic);
+      const o = await offsets(stackRun.brokers, `${t.group}_metrics`, t.metricsTopic);
       if (o.some((p) => Number(p.committed) > 0)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const exit = await first.daemon.stop('SIGTERM');
-    assert.equal(exit.code, 0, first.daemon.tail());
-    const firstCounts = first.daemon.logs.find((l) => l.msg === 'final counts');
+    const exit = await first.stop('SIGTERM');
+    assert.equal(exit.code, 0, first.tail());
+    const firstCounts = first.logs.find((l) => l.msg === 'final counts');
     assert.ok(firstCounts, 'final counts logged');
     assert.equal(firstCounts.committed, firstCounts.fetched, 'everything fetched was stored and committed before exit');
     await producing;
-    const before = await offsets(brokers, `${t.group}_metrics`, t.metricsTopic);
+    const before = await offsets(stackRun.brokers, `${t.group}_metrics`, t.metricsTopic);
     assert.ok(before.some((p) => p.committed !== p.end), 'the first run stopped mid-stream');
 
-    const second = start({ brokers, influxUrl, ...t, metricsBatchSize: 500, alarmsEnabled: false });
+    const second = stackRun.start({ ...t, metricsBatchSize: 500, alarmsEnabled: false });
     await allCommitted(`${t.group}_metrics`, t.metricsTopic);
-    assert.equal((await second.daemon.stop()).code, 0);
+    assert.equal((await second.stop()).code, 0);
     const stored =
-      (await count(t.database, 'cpu.idle_perc')) + (await count(t.database, 'mem.free_mb')) + (await count(t.database, 'disk.space_used_perc'));
+      await storedMetricPoints(stackRun.influxUrl, t.database);
     assert.equal(stored, total);
   });
 
   test('num_processors = 2: the consumers share the partitions, and SIGTERM commits all each has stored before either leaves', async () => {
     const t = await newTopics(6);
     const total = 20_000;
-    const producing = produce(brokers, t.metricsTopic, Array.from({ length: total }, (_, i) => sampleMetric(i).value), {
+    const producing = produce(stackRun.brokers, t.metricsTopic, Array.from({ length: total }, (_, i) => sampleMetric(i).value), {
       chunk: 300,
       pauseMs: 30,
     });
-    const settings = { brokers, influxUrl, ...t, metricsBatchSize: 500, alarmsEnabled: false, numProcessors: 2 };
-    const first = start(settings);
-    await first.daemon.waitForLog((l) => l.msg === 'joined consumer group' && l.actor === 'metrics-1');
+    const settings = { ...t, metricsBatchSize: 500, alarmsEnabled: false, numProcessors: 2 };
+    const first = stackRun.start(settings);
+    await first.waitForLog((l) => l.msg === 'joined consumer group' && l.actor === 'metrics-1');
     for (;;) {
-      const o = await offsets(brokers, `${t.group}_metrics`, t.metricsTopic);
+      const o = await offsets(stackRun.brokers, `${t.group}_metrics`, t.metricsTopic);
       if (o.filter((p) => Number(p.committed) > 0).length >= 2) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.equal((await first.daemon.stop('SIGTERM')).code, 0, first.daemon.tail());
+    assert.equal((await first.stop('SIGTERM')).code, 0, first.tail());
     assert.deepEqual(
-      first.daemon.logs.filter((l) => l.msg.startsWith('offset commit failed')),
+      first.logs.filter((l) => l.msg.startsWith('offset commit failed')),
       [],
       'no commit failed while stopping',
     );
-    const counts = first.daemon.logs.find((l) => l.msg === 'final counts');
+    const counts = first.logs.find((l) => l.msg === 'final counts');
     assert.equal(counts?.committed, counts?.fetched, 'everything fetched was committed');
     await producing;
-    const second = start(settings);
+    const second = stackRun.start(settings);
     await allCommitted(`${t.group}_metrics`, t.metricsTopic);
-    assert.equal((await second.daemon.stop()).code, 0);
+    assert.equal((await second.stop()).code, 0);
     const stored =
-      (await count(t.database, 'cpu.idle_perc')) + (await count(t.database, 'mem.free_mb')) + (await count(t.database, 'disk.space_used_perc'));
+      await storedMetricPoints(stackRun.influxUrl, t.database);
     assert.equal(stored, total);
   });
 });
