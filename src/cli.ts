@@ -69,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger({
     debug: config.debug,
     file: config.logFile ? resolve(config.logDir ?? '.', config.logFile) : undefined,
+    alsoStderr: config.useStderr === true,
   });
   for (const w of [...searchWarnings, ...config.warnings]) log.warn(w);
   log.info({ version: version(), config: redactedConfig(config) }, 'configuration loaded');

@@ -7,6 +7,8 @@ export interface LogOptions {
   debug?: boolean;
   /** Write JSON to this file instead of stderr (`[DEFAULT] log_file` in `log_dir`). */
   file?: string;
+  /** With `file`: also to stderr (`[DEFAULT] use_stderr`). */
+  alsoStderr?: boolean;
   /** Force readable output (default: when stderr is a TTY and no file is given). */
   pretty?: boolean;
 }
@@ -16,7 +18,10 @@ export function createLogger(options: LogOptions = {}): Logger {
   const base = { name: 'monasca-persister' };
   const redact = { paths: ['password', '*.password', 'config.influxdb.password'], censor: '***' };
   if (options.file) {
-    return pino({ level, base, redact }, pino.destination({ dest: options.file, mkdir: true, sync: false }));
+    const file = pino.destination({ dest: options.file, mkdir: true, sync: false });
+    if (!options.alsoStderr) return pino({ level, base, redact }, file);
+    const stderr = pino.destination({ dest: 2, sync: false });
+    return pino({ level, base, redact }, pino.multistream([{ level, stream: file }, { level, stream: stderr }]));
   }
   const pretty = options.pretty ?? process.stderr.isTTY;
   if (pretty) {
