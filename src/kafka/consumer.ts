@@ -1,6 +1,7 @@
 /** The kafkajs consumer behind a narrow port, so that the consumer actor can be tested with a fake. */
 import { Kafka, logLevel, type Consumer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
+import { CommitGuard } from './commit-guard.js';
 
 export interface FetchedMessage {
   offset: string;
@@ -25,7 +26,7 @@ export type BatchHandler = (batch: FetchedBatch, heartbeat: () => Promise<void>)
 export interface KafkaConsumerPort {
   /** Connects, joins the group, subscribes and calls `handler` for each fetched batch. */
   run(handler: BatchHandler): Promise<void>;
-  /** Commits offsets of the topic; never moves a partition's committed offset backwards. */
+  /** Commits offsets of the topic; never moves a partition's committed offset backwards (commit-guard.ts). */
   commit(offsets: readonly PartitionOffset[]): Promise<void>;
   pause(): void;
   resume(): void;
@@ -64,7 +65,7 @@ export function kafkaLogCreator(log: Logger) {
 
 export class KafkaTopicConsumer implements KafkaConsumerPort {
   private readonly consumer: Consumer;
-  private readonly committed = new Map<number, bigint>();
+  private readonly guard = new CommitGuard();
   private readonly crashListeners: ((error: Error) => void)[] = [];
   private readonly statusListeners: ((status: 'joined' | 'contact') => void)[] = [];
   private starting?: Promise<void>;
@@ -79,10 +80,9 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
     });
     this.consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 500 });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      // Partitions handed to someone else may have been committed further there.
-      const mine = new Set(payload.memberAssignment[options.topic] ?? []);
-      for (const p of this.committed.keys()) if (!mine.has(p)) this.committed.delete(p);
-      options.log.info({ partitions: [...mine] }, 'joined consumer group');
+      const mine = payload.memberAssignment[options.topic] ?? [];
+      this.guard.assign(mine);
+      options.log.info({ partitions: mine }, 'joined consumer group');
       for (const l of this.statusListeners) l('joined');
     });
     const contact = () => {
@@ -117,19 +117,17 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat }) => {
         if (batch.messages.length === 0) return;
+        this.guard.fetched(batch.partition, batch.messages[0].offset);
         await handler({ topic: batch.topic, partition: batch.partition, messages: batch.messages }, heartbeat);
       },
     });
   }
 
   async commit(offsets: readonly PartitionOffset[]): Promise<void> {
-    const ahead = offsets.filter((o) => {
-      const last = this.committed.get(o.partition);
-      return last === undefined || BigInt(o.offset) > last;
-    });
-    if (ahead.length === 0) return;
-    await this.consumer.commitOffsets(ahead.map((o) => ({ topic: this.options.topic, partition: o.partition, offset: o.offset })));
-    for (const o of ahead) this.committed.set(o.partition, BigInt(o.offset));
+    const admitted = this.guard.admit(offsets);
+    if (admitted.length === 0) return;
+    await this.consumer.commitOffsets(admitted.map((o) => ({ topic: this.options.topic, partition: o.partition, offset: o.offset })));
+    this.guard.committed(admitted);
   }
 
   pause(): void {
