@@ -2,8 +2,9 @@
  * The consumer actor: owns one Kafka consumer of a topic's group. It hands fetched batches on,
  * holds back fetching while `maxInFlight` messages are not yet stored or while PAUSEd (its writer is
  * down), and commits the offsets the writer reports as stored, in order. It reports CONSUMER_READY
- * when it joins the group and KAFKA_CONTACT (at most every `contactEveryMs`) while brokers answer. On STOP_FETCHING it stops fetching and reports CONSUMER_DRAINED
- * once every handed-off message is stored and committed; on DISCONNECT it leaves the group and
+ * when it joins the group and KAFKA_CONTACT (at most every `contactEveryMs`) while brokers answer.
+ * On STOP_FETCHING it stops fetching and reports CONSUMER_DRAINED once every handed-off message
+ * is stored and committed; on DISCONNECT it leaves the group and
  * reports CONSUMER_STOPPED. The two steps let every consumer of a group commit before any leaves
  * (a member leaving starts a rebalance, which makes the others' commits fail).
  */
@@ -56,6 +57,16 @@ export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, Pipeline
     void commits.then(() => sendBack({ type: 'CONSUMER_DRAINED' }));
   };
 
+  /** kafkajs's pause() and resume() throw before run() is active: nothing is being fetched then. */
+  const whenRunning = (call: () => void) => {
+    try {
+      call();
+    } catch {
+      // not running yet
+    }
+  };
+  const pauseFetching = () => whenRunning(() => kafka.pause());
+
   kafka.onCrash((error) => sendBack({ type: 'KAFKA_FAILED', error }));
   kafka.onStatus((status) => {
     if (status === 'joined') {
@@ -68,13 +79,6 @@ export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, Pipeline
       sendBack({ type: 'KAFKA_CONTACT' });
     }
   });
-  const pauseFetching = () => {
-    try {
-      kafka.pause();
-    } catch {
-      // not running yet: nothing is being fetched
-    }
-  };
 
   receive((event) => {
     switch (event.type) {
@@ -99,13 +103,7 @@ export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, Pipeline
         break;
       case 'RESUME':
         paused = false;
-        if (!stopping) {
-          try {
-            kafka.resume();
-          } catch {
-            // not running yet
-          }
-        }
+        if (!stopping) whenRunning(() => kafka.resume());
         released();
         break;
       case 'STOP_FETCHING':

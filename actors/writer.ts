@@ -50,8 +50,8 @@ export interface WriterOutput {
 interface WriterContext extends WriterInput {
   pending: PendingBatch;
   writing: PendingBatch;
-  /** Stopping, or carrying over a failed writer's batches: write without waiting. */
-  urgent: boolean;
+  /** Stopping: write every batch as soon as it comes. */
+  flushing: boolean;
   /** Failed attempts of the current write. */
   failures: number;
   error?: unknown;
@@ -81,8 +81,10 @@ export const writerMachine = setup({
   },
   guards: {
     hasPending: ({ context }) => context.pending.messageCount > 0,
+    // A failed writer's batches are written at once; when stopping, every batch is.
     batchReady: ({ context }) =>
-      context.pending.messageCount > 0 && (context.urgent || context.pending.messageCount >= context.batchSize),
+      context.pending.messageCount > 0 &&
+      (context.flushing || context.carryOver !== undefined || context.pending.messageCount >= context.batchSize),
     mayRetry: ({ context, event }) =>
       retriable((event as { error?: unknown }).error) && context.failures + 1 < context.retry.attempts,
   },
@@ -90,13 +92,11 @@ export const writerMachine = setup({
     gather: ({ context, event }) => {
       if (event.type === 'BATCH_CONVERTED') context.pending.add(event.batch);
     },
-    hurry: assign({ urgent: true }),
+    hurry: assign({ flushing: true }),
     takePending: assign(({ context }) => ({
       writing: context.pending,
       pending: new PendingBatch(),
       failures: 0,
-      // After a carried-over batch, back to normal; a stop stays urgent.
-      urgent: context.urgent && context.carryOver === undefined,
       carryOver: undefined,
     })),
     noteFailure: assign(({ context, event }) => {
@@ -126,7 +126,7 @@ export const writerMachine = setup({
   context: ({ input }) => {
     const pending = new PendingBatch();
     if (input.carryOver) pending.absorb(input.carryOver);
-    return { ...input, pending, writing: new PendingBatch(), urgent: input.carryOver !== undefined, failures: 0 };
+    return { ...input, pending, writing: new PendingBatch(), flushing: false, failures: 0 };
   },
   initial: 'idle',
   on: {

@@ -17,12 +17,12 @@ export const CONVERTERS: Record<MessageKind, (message: Json, text: string) => Co
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Bytes of a Kafka message value -> its JSON, or why it cannot be read. */
 export interface DecodedMessage {
   json: Json;
   text: string;
 }
 
+/** Bytes of a Kafka message value -> its JSON (and its text), or why it cannot be read. */
 export function decodeMessage(value: Buffer | string | null): DecodedMessage | Drop {
   if (value === null || value.length === 0) return dropped('message value is empty');
   let text: string;
@@ -86,14 +86,12 @@ export interface ConvertedBatch {
   messageCount: number;
   /** Lines of line protocol, per target database. */
   lines: Map<string, string[]>;
-  pointCount: number;
   drops: DroppedMessage[];
 }
 
 export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Routing): ConvertedBatch {
   const lines = new Map<string, string[]>();
   const drops: DroppedMessage[] = [];
-  let pointCount = 0;
   for (const m of batch.messages) {
     const c = convertMessage(kind, m.value);
     if (c instanceof Drop) {
@@ -104,7 +102,6 @@ export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Rou
     const list = lines.get(db);
     if (list) list.push(c.line);
     else lines.set(db, [c.line]);
-    pointCount++;
   }
   const last = batch.messages[batch.messages.length - 1];
   return {
@@ -112,7 +109,6 @@ export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Rou
     nextOffset: last ? (BigInt(last.offset) + 1n).toString() : '0',
     messageCount: batch.messages.length,
     lines,
-    pointCount,
     drops,
   };
 }
@@ -125,13 +121,11 @@ export class PendingBatch {
   readonly lines = new Map<string, string[]>();
   readonly nextOffsets = new Map<number, string>();
   messageCount = 0;
-  pointCount = 0;
 
   add(b: ConvertedBatch): void {
     this.addLines(b.lines);
     this.addOffset(b.partition, b.nextOffset);
     this.messageCount += b.messageCount;
-    this.pointCount += b.pointCount;
   }
 
   /** Takes in another pending batch (what a failed writer could not store). */
@@ -139,7 +133,6 @@ export class PendingBatch {
     this.addLines(other.lines);
     for (const [partition, offset] of other.nextOffsets) this.addOffset(partition, offset);
     this.messageCount += other.messageCount;
-    this.pointCount += other.pointCount;
   }
 
   private addLines(lines: ReadonlyMap<string, string[]>): void {

@@ -624,14 +624,14 @@ describe('convertBatch', () => {
   test('db_per_tenant off: all lines in database_name, in message order', () => {
     const b = convertBatch('metrics', batch, { databaseName: 'mon', dbPerTenant: false });
     assert.deepEqual([...b.lines], [['mon', [cpu, mem, disk]]]);
-    assert.equal(b.pointCount, 3);
+    assert.equal(pointsIn(b.lines), 3);
     assert.equal(b.messageCount, 5);
   });
 
   test('db_per_tenant on: lines grouped per tenant database', () => {
     const b = convertBatch('metrics', batch, { databaseName: 'mon', dbPerTenant: true });
     assert.deepEqual([...b.lines], [['mon_t1', [cpu, disk]], ['mon_t2', [mem]]]);
-    assert.equal(b.pointCount, 3);
+    assert.equal(pointsIn(b.lines), 3);
   });
 
   test('drops carry partition and offset, and a reason', () => {
@@ -653,7 +653,7 @@ describe('convertBatch', () => {
   test('nextOffset = last offset + 1 even when the last message is dropped', () => {
     const b = convertBatch('metrics', source(0, [['7', metric()], ['8', 'oops']]), { databaseName: 'mon', dbPerTenant: false });
     assert.equal(b.nextOffset, '9');
-    assert.equal(b.pointCount, 1);
+    assert.equal(pointsIn(b.lines), 1);
   });
 
   test('nextOffset is exact beyond 2^53', () => {
@@ -664,7 +664,7 @@ describe('convertBatch', () => {
   test('all dropped: no lines, offsets still advance', () => {
     const b = convertBatch('metrics', source(1, [['0', 'x'], ['1', '{}']]), { databaseName: 'mon', dbPerTenant: false });
     assert.equal(b.lines.size, 0);
-    assert.equal(b.pointCount, 0);
+    assert.equal(pointsIn(b.lines), 0);
     assert.equal(b.drops.length, 2);
     assert.equal(b.nextOffset, '2');
   });
@@ -683,7 +683,6 @@ describe('PendingBatch', () => {
       nextOffset,
       messageCount,
       lines: new Map(lines),
-      pointCount: lines.reduce((n, [, l]) => n + l.length, 0),
       drops: [],
     };
   }
@@ -699,7 +698,7 @@ describe('PendingBatch', () => {
       ['mon_c', ['c1']],
     ]);
     assert.equal(p.messageCount, 9);
-    assert.equal(p.pointCount, 6);
+    assert.equal(pointsIn(p.lines), 6);
   });
 
   test('keeps the highest next offset per partition', () => {
@@ -724,7 +723,7 @@ describe('PendingBatch', () => {
   test('empty: nothing pending', () => {
     const p = new PendingBatch();
     assert.equal(p.messageCount, 0);
-    assert.equal(p.pointCount, 0);
+    assert.equal(pointsIn(p.lines), 0);
     assert.equal(p.lines.size, 0);
     assert.equal(p.nextOffsets.size, 0);
   });
@@ -774,3 +773,8 @@ describe('messages that would make conversion throw are dropped, never fatal', (
     assert.match(c.reason, /cannot be converted/);
   });
 });
+
+/** Lines over all databases. */
+function pointsIn(lines: ReadonlyMap<string, readonly string[]>): number {
+  return [...lines.values()].reduce((n, l) => n + l.length, 0);
+}
