@@ -1,124 +1,116 @@
 /**
  * The consumer actor: owns one Kafka consumer of a topic's group. It hands fetched batches on,
- * holds back fetching while `maxInFlight` messages are not yet stored or while PAUSEd (its writer is
- * down), and commits the offsets the writer reports as stored, in order. It reports CONSUMER_READY
- * when it joins the group and KAFKA_CONTACT (at most every `contactEveryMs`) while brokers answer.
- * On STOP_FETCHING it stops fetching and reports CONSUMER_DRAINED once every handed-off message
- * is stored and committed; on DISCONNECT it leaves the group and
- * reports CONSUMER_STOPPED. The two steps let every consumer of a group commit before any leaves
- * (a member leaving starts a rebalance, which makes the others' commits fail).
+ * holds back fetching while `maxInFlight` messages are not yet stored (`backlogged`) or while its
+ * writer is down (`paused`), and commits the offsets the writer reports as stored, in order.
+ * STOP_FETCHING: it stops fetching (`draining`) and reports CONSUMER_DRAINED once every handed-off
+ * message is stored and committed (`drained`); DISCONNECT: it leaves the group (`disconnecting`)
+ * and ends in `stopped`. The two steps let every consumer of a group commit before any leaves (a
+ * member leaving starts a rebalance, which makes the others' commits fail). A Kafka client that
+ * gives up ends it in `failed`, with the (classified) error as its output.
+ *
+ * The kafkajs run loop lives in the `session` callback actor; every timer (heartbeats of a waiting
+ * batch, the rate of KAFKA_CONTACT reports) is a delayed transition on the actor system's clock.
  */
-import { fromCallback } from 'xstate';
-import type { KafkaConsumerPort } from '../src/kafka/consumer.js';
+import { assign, enqueueActions, fromCallback, not, sendParent, sendTo, setup } from 'xstate';
 import type { Logger } from '../src/observe/log.js';
 import type { TopicStats } from '../src/observe/stats.js';
-import type { ConsumerEvent, PipelineEvent } from './events.js';
+import { messageOf } from '../src/ports/faults.js';
+import type { FetchedBatch, KafkaConsumerPort, PartitionOffset } from '../src/ports/kafka.js';
+import type { BatchFetched, ConsumerEvent } from './events.js';
 
-export interface ConsumerInput {
+export interface ConsumerSettings {
   connect: () => KafkaConsumerPort;
   /** Fetched but not yet stored messages above which fetching waits. */
   maxInFlight: number;
-  /** Report KAFKA_CONTACT at most this often (0: every time). */
+  /** Report KAFKA_CONTACT at most this often. */
   contactEveryMs: number;
+}
+
+export interface ConsumerInput extends ConsumerSettings {
   log: Logger;
   stats: TopicStats;
 }
 
-const HEARTBEAT_EVERY_MS = 1000;
+/** How often a batch held back keeps the group membership alive. */
+export const HEARTBEAT_EVERY_MS = 1_000;
 
-export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, PipelineEvent>(({ input, sendBack, receive }) => {
-  const { log, stats } = input;
+// ---- the session: kafkajs's run loop, commits and leaving, behind the port
+
+/** consumer -> session */
+type SessionCommand =
+  | { type: 'OPEN' } // hand batches on
+  | { type: 'HOLD' } // keep fetched batches waiting
+  | { type: 'BEAT' } // waiting batches: keep the membership alive
+  | { type: 'END' } // waiting and later batches: never hand on
+  | { type: 'PAUSE_TOPIC' }
+  | { type: 'RESUME_TOPIC' }
+  | { type: 'COMMIT'; offsets: readonly PartitionOffset[]; messageCount: number }
+  | { type: 'LEAVE' };
+
+/** session -> consumer */
+type SessionReport =
+  | { type: 'JOINED' }
+  | { type: 'CONTACT' }
+  | { type: 'FETCHED'; batch: FetchedBatch }
+  | { type: 'COMMITTED'; messageCount: number }
+  | { type: 'COMMIT_FAILED'; offsets: readonly PartitionOffset[]; error: unknown }
+  | { type: 'LEFT' }
+  | { type: 'KAFKA_FAILED'; error: unknown };
+
+type Wake = 'go' | 'beat' | 'end';
+
+const session = fromCallback<SessionCommand, { connect: () => KafkaConsumerPort }, SessionReport>(({ input, sendBack, receive }) => {
   const kafka = input.connect();
-  let inFlight = 0;
-  let paused = false;
-  let lastContact = 0;
-  let stopping = false;
-  let stopped = false;
+  let open = false;
+  let ended = false;
+  let left = false;
   let commits = Promise.resolve();
-  let wake: (() => void) | undefined;
-  const released = () => {
-    wake?.();
-    wake = undefined;
+  let waiting: ((wake: Wake) => void)[] = [];
+  const wakeAll = (wake: Wake) => {
+    const w = waiting;
+    waiting = [];
+    for (const resolve of w) resolve(wake);
   };
-  const waitForRelease = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-
-  let drained = false;
-  /** Stopping and nothing unstored: report once every commit is done. */
-  const reportIfDrained = () => {
-    if (!stopping || drained || inFlight > 0) return;
-    drained = true;
-    void commits.then(() => sendBack({ type: 'CONSUMER_DRAINED' }));
-  };
-
-  /** kafkajs's pause() and resume() throw before run() is active: nothing is being fetched then. */
-  const whenRunning = (call: () => void) => {
-    try {
-      call();
-    } catch {
-      // not running yet
-    }
-  };
-  const pauseFetching = () => whenRunning(() => kafka.pause());
 
   kafka.onCrash((error) => sendBack({ type: 'KAFKA_FAILED', error }));
-  kafka.onStatus((status) => {
-    if (status === 'joined') {
-      if (paused) pauseFetching(); // a rejoin forgets what was paused
-      sendBack({ type: 'CONSUMER_READY' });
-    }
-    const now = Date.now();
-    if (now - lastContact >= input.contactEveryMs) {
-      lastContact = now;
-      sendBack({ type: 'KAFKA_CONTACT' });
-    }
-  });
+  kafka.onStatus((status) => sendBack({ type: status === 'joined' ? 'JOINED' : 'CONTACT' }));
 
-  receive((event) => {
-    switch (event.type) {
-      case 'BATCH_STORED': {
-        inFlight -= event.messageCount;
-        const { offsets, messageCount } = event;
-        commits = commits
-          .then(() => kafka.commit(offsets))
-          .then(
-            () => {
-              stats.committed += messageCount;
-            },
-            (err: Error) => log.warn({ err: err.message, offsets }, 'offset commit failed; these messages will be read again'),
-          );
-        released();
-        reportIfDrained();
+  receive((command) => {
+    switch (command.type) {
+      case 'OPEN':
+        open = true;
+        wakeAll('go');
+        break;
+      case 'HOLD':
+        open = false;
+        break;
+      case 'BEAT':
+        wakeAll('beat');
+        break;
+      case 'END':
+        ended = true;
+        wakeAll('end');
+        break;
+      case 'PAUSE_TOPIC':
+        kafka.pause();
+        break;
+      case 'RESUME_TOPIC':
+        kafka.resume();
+        break;
+      case 'COMMIT': {
+        const { offsets, messageCount } = command;
+        commits = commits.then(
+          () => kafka.commit(offsets).then(() => sendBack({ type: 'COMMITTED', messageCount })),
+        ).catch((error: unknown) => sendBack({ type: 'COMMIT_FAILED', offsets, error }));
         break;
       }
-      case 'PAUSE':
-        paused = true;
-        pauseFetching();
-        break;
-      case 'RESUME':
-        paused = false;
-        if (!stopping) whenRunning(() => kafka.resume());
-        released();
-        break;
-      case 'STOP_FETCHING':
-        stopping = true;
-        pauseFetching();
-        released();
-        reportIfDrained();
-        break;
-      case 'DISCONNECT':
-        stopped = true;
+      case 'LEAVE':
+        left = true;
         commits
           .then(() => kafka.disconnect())
           .then(
-            () => sendBack({ type: 'CONSUMER_STOPPED' }),
-            (error: Error) => sendBack({ type: 'KAFKA_FAILED', error }),
+            () => sendBack({ type: 'LEFT' }),
+            (error: unknown) => sendBack({ type: 'KAFKA_FAILED', error }),
           );
         break;
     }
@@ -127,19 +119,144 @@ export const consumerLogic = fromCallback<ConsumerEvent, ConsumerInput, Pipeline
   kafka
     .run(async (batch, heartbeat) => {
       // Wait before handing on, so that a batch kafkajs fetches again after a rebalance is not held twice.
-      while ((inFlight >= input.maxInFlight || paused) && !stopping) {
-        await waitForRelease(HEARTBEAT_EVERY_MS);
-        await heartbeat();
+      while (!open && !ended) {
+        const wake = await new Promise<Wake>((resolve) => waiting.push(resolve));
+        if (wake === 'beat') await heartbeat();
       }
-      if (stopping) return;
-      inFlight += batch.messages.length;
-      sendBack({ type: 'BATCH_FETCHED', batch });
+      if (!ended) sendBack({ type: 'FETCHED', batch });
     })
-    .catch((error: Error) => sendBack({ type: 'KAFKA_FAILED', error }));
+    .catch((error: unknown) => sendBack({ type: 'KAFKA_FAILED', error }));
 
   return () => {
-    stopping = true;
-    released(); // ends a batch handler waiting for capacity, which disconnect() waits for
-    if (!stopped) kafka.disconnect().catch(() => undefined);
+    ended = true;
+    wakeAll('end'); // a batch handler waiting for capacity would hold up disconnect()
+    if (!left) kafka.disconnect().catch(() => undefined);
   };
+});
+
+// ---- the consumer machine
+
+interface ConsumerContext extends ConsumerInput {
+  /** Messages handed on and not yet reported stored. */
+  inFlight: number;
+  /** Commits asked for and not yet answered. */
+  committing: number;
+  error?: unknown;
+}
+
+export const consumerMachine = setup({
+  types: {
+    context: {} as ConsumerContext,
+    input: {} as ConsumerInput,
+    events: {} as ConsumerEvent | SessionReport,
+    output: {} as { error?: unknown },
+  },
+  actors: { session },
+  delays: {
+    heartbeat: HEARTBEAT_EVERY_MS,
+    contactEvery: ({ context }) => context.contactEveryMs,
+  },
+  guards: {
+    isFull: ({ context }) => context.inFlight >= context.maxInFlight,
+    isSettled: ({ context }) => context.inFlight <= 0 && context.committing <= 0,
+  },
+  actions: {
+    tell: sendTo('session', (_, command: SessionCommand) => command),
+    handOn: enqueueActions(({ context, enqueue }, params: { batch: FetchedBatch }) => {
+      enqueue.assign({ inFlight: context.inFlight + params.batch.messages.length });
+      enqueue.sendParent({ type: 'BATCH_FETCHED', batch: params.batch } satisfies BatchFetched);
+    }),
+    commit: enqueueActions(({ context, enqueue }, params: { offsets: readonly PartitionOffset[]; messageCount: number }) => {
+      enqueue.assign({ inFlight: context.inFlight - params.messageCount, committing: context.committing + 1 });
+      enqueue.sendTo('session', { type: 'COMMIT', offsets: params.offsets, messageCount: params.messageCount } satisfies SessionCommand);
+    }),
+    countCommitted: ({ context }, params: { messageCount: number }) => {
+      context.stats.committed += params.messageCount;
+    },
+    logCommitFailed: ({ context }, params: { offsets: readonly PartitionOffset[]; error: unknown }) => {
+      context.log.warn({ err: messageOf(params.error), offsets: params.offsets }, 'offset commit failed; these messages will be read again');
+    },
+    commitAnswered: assign({ committing: ({ context }) => context.committing - 1 }),
+    report: sendParent((_, event: { type: 'CONSUMER_READY' | 'CONSUMER_DRAINED' | 'KAFKA_CONTACT' }) => event),
+  },
+}).createMachine({
+  id: 'consumer',
+  context: ({ input }) => ({ ...input, inFlight: 0, committing: 0 }),
+  invoke: { id: 'session', src: 'session', input: ({ context }) => ({ connect: context.connect }) },
+  on: {
+    KAFKA_FAILED: { target: '.failed', actions: assign({ error: ({ event }) => event.error }) },
+  },
+  initial: 'active',
+  states: {
+    active: {
+      type: 'parallel',
+      on: {
+        FETCHED: { actions: { type: 'handOn', params: ({ event }) => ({ batch: event.batch }) } },
+        BATCH_STORED: { actions: { type: 'commit', params: ({ event }) => event } },
+        COMMITTED: { actions: [{ type: 'countCommitted', params: ({ event }) => event }, 'commitAnswered'] },
+        COMMIT_FAILED: { actions: [{ type: 'logCommitFailed', params: ({ event }) => event }, 'commitAnswered'] },
+        JOINED: { actions: { type: 'report', params: { type: 'CONSUMER_READY' } } },
+      },
+      states: {
+        flow: {
+          initial: 'consuming',
+          states: {
+            consuming: {
+              initial: 'joining',
+              on: {
+                PAUSE: { target: '.paused', actions: [{ type: 'tell', params: { type: 'HOLD' } }, { type: 'tell', params: { type: 'PAUSE_TOPIC' } }] },
+                STOP_FETCHING: 'draining',
+              },
+              states: {
+                joining: {
+                  on: { JOINED: { target: 'fetching', actions: { type: 'report', params: { type: 'CONSUMER_READY' } } } },
+                },
+                fetching: {
+                  entry: { type: 'tell', params: { type: 'OPEN' } },
+                  always: { guard: 'isFull', target: 'backlogged', actions: { type: 'tell', params: { type: 'HOLD' } } },
+                },
+                backlogged: {
+                  always: { guard: not('isFull'), target: 'fetching' },
+                  after: { heartbeat: { target: 'backlogged', reenter: true, actions: { type: 'tell', params: { type: 'BEAT' } } } },
+                },
+                paused: {
+                  on: {
+                    PAUSE: {},
+                    RESUME: { target: 'fetching', actions: { type: 'tell', params: { type: 'RESUME_TOPIC' } } },
+                    // A rejoin forgets what was paused.
+                    JOINED: { actions: [{ type: 'report', params: { type: 'CONSUMER_READY' } }, { type: 'tell', params: { type: 'PAUSE_TOPIC' } }] },
+                  },
+                  after: { heartbeat: { target: 'paused', reenter: true, actions: { type: 'tell', params: { type: 'BEAT' } } } },
+                },
+              },
+            },
+            draining: {
+              entry: [{ type: 'tell', params: { type: 'END' } }, { type: 'tell', params: { type: 'PAUSE_TOPIC' } }],
+              always: { guard: 'isSettled', target: 'drained' },
+              // Its writer cannot store what is in flight: leave anyway, committing none of it.
+              on: { DISCONNECT: 'disconnecting' },
+            },
+            drained: {
+              entry: { type: 'report', params: { type: 'CONSUMER_DRAINED' } },
+              on: { DISCONNECT: 'disconnecting' },
+            },
+            disconnecting: {
+              entry: { type: 'tell', params: { type: 'LEAVE' } },
+              on: { LEFT: '#consumer.stopped' },
+            },
+          },
+        },
+        contact: {
+          initial: 'quiet',
+          states: {
+            quiet: { on: { CONTACT: { target: 'reported', actions: { type: 'report', params: { type: 'KAFKA_CONTACT' } } } } },
+            reported: { after: { contactEvery: 'quiet' } },
+          },
+        },
+      },
+    },
+    stopped: { type: 'final' },
+    failed: { type: 'final' },
+  },
+  output: ({ context }) => ({ error: context.error }),
 });

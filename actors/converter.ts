@@ -1,13 +1,16 @@
-/** The converter actor: fetched batches in, converted batches out. Pure but for logging its drops. */
+/** The converter actor: fetched batches in, converted batches out. Pure but for counting and logging its drops. */
 import { enqueueActions, setup } from 'xstate';
-import { convertBatch, type MessageKind, type Routing } from '../src/convert/index.js';
+import { type ConvertedBatch, convertBatch, type MessageKind, type Routing } from '../src/convert/index.js';
 import type { Logger } from '../src/observe/log.js';
 import type { TopicStats } from '../src/observe/stats.js';
-import type { ConverterEvent } from './events.js';
+import type { BatchConverted, ConverterEvent } from './events.js';
 
-export interface ConverterInput {
+export interface ConverterSettings {
   kind: MessageKind;
   routing: Routing;
+}
+
+export interface ConverterInput extends ConverterSettings {
   log: Logger;
   stats: TopicStats;
 }
@@ -17,6 +20,16 @@ export const converterMachine = setup({
     context: {} as ConverterInput,
     input: {} as ConverterInput,
     events: {} as ConverterEvent,
+  },
+  actions: {
+    countAndLogDrops: ({ context }, params: { topic: string; converted: ConvertedBatch }) => {
+      const { converted, topic } = params;
+      context.stats.fetched += converted.messageCount;
+      context.stats.dropped += converted.drops.length;
+      for (const d of converted.drops) {
+        context.log.warn({ topic, partition: d.partition, offset: d.offset, reason: d.reason }, 'message dropped');
+      }
+    },
   },
 }).createMachine({
   id: 'converter',
@@ -28,12 +41,8 @@ export const converterMachine = setup({
         BATCH_FETCHED: {
           actions: enqueueActions(({ context, event, enqueue }) => {
             const converted = convertBatch(context.kind, event.batch, context.routing);
-            context.stats.fetched += converted.messageCount;
-            context.stats.dropped += converted.drops.length;
-            for (const d of converted.drops) {
-              context.log.warn({ topic: event.batch.topic, partition: d.partition, offset: d.offset, reason: d.reason }, 'message dropped');
-            }
-            enqueue.sendParent({ type: 'BATCH_CONVERTED', batch: converted });
+            enqueue({ type: 'countAndLogDrops', params: { topic: event.batch.topic, converted } });
+            enqueue.sendParent({ type: 'BATCH_CONVERTED', batch: converted } satisfies BatchConverted);
           }),
         },
       },

@@ -1,6 +1,9 @@
-/** Events that travel between the actors of a pipeline. Each carries a batch, never a single message. */
+/** Events that travel between the actors. Each carries a batch, never a single message. */
 import type { ConvertedBatch } from '../src/convert/index.js';
-import type { FetchedBatch, PartitionOffset } from '../src/kafka/consumer.js';
+import type { Fault } from '../src/ports/faults.js';
+import type { FetchedBatch, PartitionOffset } from '../src/ports/kafka.js';
+
+// ---- within a pipeline
 
 /** consumer -> pipeline -> converter */
 export interface BatchFetched {
@@ -15,26 +18,50 @@ export interface BatchConverted {
 /** writer -> pipeline -> consumer: these messages are stored (or dropped for good); commit them. */
 export interface BatchStored {
   type: 'BATCH_STORED';
-  offsets: PartitionOffset[];
+  offsets: readonly PartitionOffset[];
   messageCount: number;
 }
-/** consumer -> pipeline: the Kafka client gave up. */
-export interface KafkaFailed {
-  type: 'KAFKA_FAILED';
-  error: Error;
+/** consumer -> pipeline: it joined its group. */
+export interface ConsumerReady {
+  type: 'CONSUMER_READY';
+}
+/** consumer -> pipeline: a Kafka broker answered (at most every `contactEveryMs`). */
+export interface KafkaContact {
+  type: 'KAFKA_CONTACT';
 }
 /** consumer -> pipeline: stopping, and every handed-off message is stored and committed. */
 export interface ConsumerDrained {
   type: 'CONSUMER_DRAINED';
 }
-/** consumer -> pipeline: the client left the group and disconnected. */
-export interface ConsumerStopped {
-  type: 'CONSUMER_STOPPED';
+/** pipeline -> consumer: hold fetching (the writer is down) / fetch again. */
+export interface Pause {
+  type: 'PAUSE';
 }
-/** pipeline -> supervisor: stopping, and everything fetched is stored and committed. */
-export interface PipelineDrained {
-  type: 'PIPELINE_DRAINED';
-  pipeline: string;
+export interface Resume {
+  type: 'RESUME';
+}
+/** pipeline -> consumer: stop fetching; report CONSUMER_DRAINED once what was handed on is committed. */
+export interface StopFetching {
+  type: 'STOP_FETCHING';
+}
+/** pipeline -> writer: write what is pending now, and from now on every batch as soon as it comes. */
+export interface Flush {
+  type: 'FLUSH';
+}
+
+// ---- between the supervisor and its pipelines
+
+/** supervisor -> pipeline, and the process's signal handler -> supervisor */
+export interface Stop {
+  type: 'STOP';
+}
+/** supervisor -> pipeline -> consumer, once every pipeline is drained: leave the group. */
+export interface Disconnect {
+  type: 'DISCONNECT';
+}
+/** supervisor -> pipeline whose writer is down: do not restart it (too many restarts); hold what it has. */
+export interface HaltWriter {
+  type: 'HALT_WRITER';
 }
 /** pipeline -> supervisor: its consumer joined the group. */
 export interface PipelineReady {
@@ -46,66 +73,36 @@ export interface PipelineKafkaContact {
   type: 'KAFKA_CONTACT';
   pipeline: string;
 }
-/** pipeline -> supervisor: its writer failed; its consumer is paused and nothing unstored is committed. */
+/** pipeline -> supervisor: its writer failed; it will restart it after a backoff. Its consumer is paused. */
 export interface WriterDown {
   type: 'WRITER_DOWN';
   pipeline: string;
-  error: unknown;
+  reason: string;
 }
-/** pipeline -> supervisor: a restarted writer stored its first batch. */
-export interface WriterRecovered {
-  type: 'WRITER_RECOVERED';
+/** pipeline -> supervisor: it restarted its writer (restarts count towards the restart intensity). */
+export interface WriterRestarted {
+  type: 'WRITER_RESTARTED';
   pipeline: string;
 }
-export type SupervisorReport = PipelineDrained | PipelineReady | PipelineKafkaContact | WriterDown | WriterRecovered;
-/** supervisor -> pipeline -> consumer, once every pipeline is drained: leave the group. */
-export interface Disconnect {
-  type: 'DISCONNECT';
+/**
+ * pipeline -> supervisor: its writer failed and will not be restarted: a configuration fault, or a
+ * failure during a stop (nothing more can be stored). What it holds stays uncommitted.
+ */
+export interface WriterHalted {
+  type: 'WRITER_HALTED';
+  pipeline: string;
+  fault: Fault | undefined;
+  reason: string;
+  /** Messages fetched and not stored. */
+  unstored: number;
 }
-/** consumer -> pipeline -> supervisor (as PIPELINE_READY): the consumer joined its group. */
-export interface ConsumerReady {
-  type: 'CONSUMER_READY';
+/** pipeline -> supervisor: stopping, and everything fetched is stored and committed. */
+export interface PipelineDrained {
+  type: 'PIPELINE_DRAINED';
+  pipeline: string;
 }
-/** consumer -> pipeline -> supervisor (with the pipeline's id): a Kafka broker answered. */
-export interface KafkaContact {
-  type: 'KAFKA_CONTACT';
-}
-/** pipeline -> consumer: hold fetching (the writer is down) / fetch again. */
-export interface Pause {
-  type: 'PAUSE';
-}
-export interface Resume {
-  type: 'RESUME';
-}
-/** supervisor -> pipeline: start a new writer, handing it what the failed one could not store. */
-export interface RestartWriter {
-  type: 'RESTART_WRITER';
-}
-/** pipeline -> consumer */
-export interface StopFetching {
-  type: 'STOP_FETCHING';
-}
-/** pipeline -> writer: write what is pending now, and from now on every batch as soon as it comes. */
-export interface Flush {
-  type: 'FLUSH';
-}
-/** supervisor -> pipeline, and the process's signal handler -> supervisor */
-export interface Stop {
-  type: 'STOP';
-}
+export type SupervisorReport = PipelineReady | PipelineKafkaContact | WriterDown | WriterRestarted | WriterHalted | PipelineDrained;
 
 export type ConsumerEvent = BatchStored | StopFetching | Disconnect | Pause | Resume;
 export type ConverterEvent = BatchFetched;
 export type WriterEvent = BatchConverted | Flush;
-export type PipelineEvent =
-  | ConsumerReady
-  | KafkaContact
-  | RestartWriter
-  | BatchFetched
-  | BatchConverted
-  | BatchStored
-  | KafkaFailed
-  | ConsumerDrained
-  | ConsumerStopped
-  | Stop
-  | Disconnect;

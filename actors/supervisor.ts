@@ -1,31 +1,29 @@
 /**
- * The supervisor: owns every pipeline (each enabled topic times `num_processors`) and decides.
+ * The supervisor: owns every pipeline (each enabled topic times `num_processors`) and decides what
+ * is process-wide. Each pipeline owns its writer's lifecycle (restart backoff, healthy time); the
+ * supervisor keeps the restart intensity, the Kafka watchdog, the stop and the exit.
  *
  * States: `starting` until every consumer has joined its group; `running`; `degraded` while a
- * writer is down; `stopping` (every pipeline flushes and commits, then all leave the group);
- * final `stopped` (exit 0) or `failed` (the exit status says why).
+ * writer is down; `stopping` (`draining`: every pipeline flushes and commits; `disconnecting`: then
+ * all leave the group); final `stopped` (exit 0) or `failed` (the exit status says why).
  *
- * - A writer that failed is restarted after a backoff (exponential, with jitter) that grows with
- *   each failure of that pipeline and falls back to the initial delay once it has stayed healthy
- *   for `healthyAfterMs`. More than `maxRestarts` restarts within `restartPeriodMs` (OTP's restart
- *   intensity) escalate: the process stops and exits 75, and systemd restarts it.
- * - A pipeline whose brokers have not answered for `kafkaLossGraceMs` escalates: flush what can be
- *   flushed (for at most ESCALATION_FLUSH_MS), exit 69.
- * - A stop that takes longer than `stopTimeoutMs` ends anyway (exit 75 unless already decided).
+ * - More than `maxRestarts` writer restarts within `restartPeriodMs` (OTP's restart intensity)
+ *   escalate: flush what can be flushed (for at most ESCALATION_FLUSH_MS), exit 75.
+ * - A writer halted by a configuration fault (credentials refused, certificate not trusted):
+ *   nothing more is flushed; exit 78 at once.
+ * - A pipeline whose brokers have not answered for `kafkaLossGraceMs` escalates: flush, exit 69.
+ * - A stop that takes longer than `stopTimeoutMs` ends anyway (exit 75 unless already decided); a
+ *   writer that fails while stopping cannot store anything more, and the stop ends without it.
  * Nothing unstored is ever committed, so none of these exits loses data.
  */
-import { assign, enqueueActions, setup } from 'xstate';
-import { backoffDelay } from '../src/backoff.js';
+import { and, assign, enqueueActions, sendTo, setup } from 'xstate';
 import { ExitCode } from '../src/exit-codes.js';
-import { InfluxError, InfluxErrorCode } from '../src/influx/errors.js';
 import type { Logger } from '../src/observe/log.js';
-import type { Stop, SupervisorReport } from './events.js';
-import { pipelineMachine, type PipelineInput } from './pipeline.js';
+import { Fault, faultOf, messageOf } from '../src/ports/faults.js';
+import type { Stop, SupervisorReport, WriterHalted } from './events.js';
+import { pipelineMachine, type PipelineInput, type PipelineOutput } from './pipeline.js';
 
 export interface SupervisionSettings {
-  restartInitialMs: number;
-  restartMaxMs: number;
-  healthyAfterMs: number;
   maxRestarts: number;
   restartPeriodMs: number;
   kafkaLossGraceMs: number;
@@ -36,8 +34,6 @@ export interface SupervisorInput {
   pipelines: PipelineInput[];
   settings: SupervisionSettings;
   log: Logger;
-  /** Jitter source (tests make it fixed). */
-  random?: () => number;
 }
 
 export interface SupervisorOutput {
@@ -48,12 +44,22 @@ export interface SupervisorOutput {
 /** How long an escalation (Kafka lost, writers failing) may spend flushing before the exit. */
 export const ESCALATION_FLUSH_MS = 5_000;
 
+/** What a fault means for the process. */
+const EXIT_FOR_FAULT: Readonly<Record<Fault, ExitCode>> = {
+  [Fault.TRANSIENT]: ExitCode.INFLUX_FAILED,
+  [Fault.CONFIGURATION]: ExitCode.CONFIG,
+  [Fault.KAFKA_LOST]: ExitCode.KAFKA_UNAVAILABLE,
+};
+
+/** The exit status for a fault; an error nobody classified is a bug (70). */
+export function exitCodeFor(fault: Fault | undefined): ExitCode {
+  return fault ? EXIT_FOR_FAULT[fault] : ExitCode.SOFTWARE;
+}
+
 interface SupervisorContext extends SupervisorInput {
-  ready: string[];
-  /** Pipelines whose writer is down, waiting for a restart. */
-  down: string[];
-  /** Per pipeline: writer failures since it was last healthy (sets the backoff). */
-  failures: Record<string, number>;
+  ready: readonly string[];
+  /** Pipelines whose writer is down, waiting for its restart. */
+  writersDown: number;
   /** Writer restarts within the last restartPeriodMs. */
   recentRestarts: number;
   running: number;
@@ -62,47 +68,32 @@ interface SupervisorContext extends SupervisorInput {
   outcome?: SupervisorOutput;
 }
 
-type Internal =
-  | { type: 'RESTART_DUE'; pipeline: string }
-  | { type: 'RESTART_EXPIRED' }
-  | { type: 'WRITER_HEALTHY'; pipeline: string }
-  | { type: 'KAFKA_LOST'; pipeline: string };
+type Internal = { type: 'RESTART_EXPIRED' } | { type: 'KAFKA_LOST'; pipeline: string };
 
-type ChildEnded =
-  | { type: `xstate.done.actor.${string}`; output?: { error?: unknown } }
-  | { type: `xstate.error.actor.${string}`; error: unknown };
+type PipelineEnded =
+  | { type: `xstate.done.actor.${string}`; output: PipelineOutput }
+  | { type: `xstate.error.actor.${string}`; error: unknown; actorId: string };
 
-/** What a pipeline's failure means for the process. */
-export function exitCodeFor(error: unknown): ExitCode {
-  if (error instanceof InfluxError) {
-    return error.code === InfluxErrorCode.AUTH_FAILED || error.code === InfluxErrorCode.RETENTION_POLICY_NOT_FOUND
-      ? ExitCode.CONFIG
-      : ExitCode.INFLUX_FAILED;
-  }
-  if (error instanceof Error && /^Kafka/.test(error.name)) return ExitCode.KAFKA_UNAVAILABLE;
-  return ExitCode.SOFTWARE;
+/** The exit a pipeline that ended with an error calls for. */
+function pipelineFailure(event: PipelineEnded): SupervisorOutput {
+  const pipeline = event.type.replace(/^xstate\.(done|error)\.actor\./, '');
+  if ('output' in event) return { exitCode: exitCodeFor(faultOf(event.output.error)), reason: `${pipeline}: ${messageOf(event.output.error)}` };
+  return { exitCode: ExitCode.SOFTWARE, reason: `${pipeline}: ${messageOf(event.error)}` };
 }
 
-function errorOf(event: { type: string }): unknown {
-  const e = event as { error?: unknown; output?: { error?: unknown } };
-  return e.error ?? e.output?.error;
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** The exit a pipeline that failed (or ended with an error) calls for. */
-function childFailure(event: { type: string }): SupervisorOutput {
-  const error = errorOf(event);
-  return { exitCode: exitCodeFor(error), reason: `${event.type.replace(/^xstate\.(done|error)\.actor\./, '')}: ${message(error)}` };
+function haltedOutcome(event: WriterHalted): SupervisorOutput {
+  if (event.fault === Fault.CONFIGURATION) return { exitCode: ExitCode.CONFIG, reason: `${event.pipeline}: configuration fault: ${event.reason}` };
+  return {
+    exitCode: exitCodeFor(event.fault),
+    reason: `${event.pipeline}: the writer failed while stopping; ${event.unstored} messages not stored (nothing of them committed): ${event.reason}`,
+  };
 }
 
 export const supervisorMachine = setup({
   types: {
     context: {} as SupervisorContext,
     input: {} as SupervisorInput,
-    events: {} as Stop | SupervisorReport | Internal | ChildEnded,
+    events: {} as Stop | SupervisorReport | Internal | PipelineEnded,
     output: {} as SupervisorOutput,
   },
   actors: { pipeline: pipelineMachine },
@@ -118,85 +109,49 @@ export const supervisorMachine = setup({
         enqueue.raise({ type: 'KAFKA_LOST', pipeline: p.id }, { id: `kafka-${p.id}`, delay: context.settings.kafkaLossGraceMs });
       }
     }),
-    stopPipelines: enqueueActions(({ context, enqueue }) => {
-      for (const p of context.pipelines) enqueue.sendTo(p.id, { type: 'STOP' });
-    }),
-    disconnectPipelines: enqueueActions(({ context, enqueue }) => {
-      for (const p of context.pipelines) enqueue.sendTo(p.id, { type: 'DISCONNECT' });
+    tellPipelines: enqueueActions(({ context, enqueue }, event: { type: 'STOP' | 'DISCONNECT' }) => {
+      for (const p of context.pipelines) enqueue.sendTo(p.id, event);
     }),
     /** Kafka answered: the grace period starts again. */
-    rearmKafkaWatchdog: enqueueActions(({ context, event, enqueue }) => {
-      const { pipeline } = event as { pipeline: string };
-      enqueue.cancel(`kafka-${pipeline}`);
-      enqueue.raise({ type: 'KAFKA_LOST', pipeline }, { id: `kafka-${pipeline}`, delay: context.settings.kafkaLossGraceMs });
+    rearmKafkaWatchdog: enqueueActions(({ context, enqueue }, params: { pipeline: string }) => {
+      enqueue.cancel(`kafka-${params.pipeline}`);
+      enqueue.raise({ type: 'KAFKA_LOST', pipeline: params.pipeline }, { id: `kafka-${params.pipeline}`, delay: context.settings.kafkaLossGraceMs });
     }),
     markReady: assign({
-      ready: ({ context, event }) => {
-        const { pipeline } = event as { pipeline: string };
-        return context.ready.includes(pipeline) ? context.ready : [...context.ready, pipeline];
-      },
+      ready: ({ context }, params: { pipeline: string }) => (context.ready.includes(params.pipeline) ? context.ready : [...context.ready, params.pipeline]),
     }),
-    scheduleRestart: enqueueActions(({ context, event, enqueue }) => {
-      const { pipeline, error } = event as { pipeline: string; error: unknown };
-      const failures = (context.failures[pipeline] ?? 0) + 1;
-      const { restartInitialMs: initialMs, restartMaxMs: maxMs } = context.settings;
-      const delay = backoffDelay(failures, { initialMs, maxMs }, context.random);
-      context.log.warn({ actor: pipeline, failures, restartInMs: delay, err: message(error) }, 'writer failed; its consumer is paused until it is restarted');
-      enqueue.cancel(`healthy-${pipeline}`);
-      enqueue.assign({ failures: { ...context.failures, [pipeline]: failures }, down: [...context.down, pipeline] });
-      enqueue.cancel(`restart-${pipeline}`);
-      enqueue.raise({ type: 'RESTART_DUE', pipeline }, { id: `restart-${pipeline}`, delay });
-    }),
-    restartWriter: enqueueActions(({ context, event, enqueue }) => {
-      const { pipeline } = event as { pipeline: string };
-      context.log.info({ actor: pipeline }, 'restarting writer');
-      enqueue.sendTo(pipeline, { type: 'RESTART_WRITER' });
-      enqueue.assign({ down: context.down.filter((p) => p !== pipeline), recentRestarts: context.recentRestarts + 1 });
+    countWriterDown: assign({ writersDown: ({ context }) => context.writersDown + 1 }),
+    /** A restart counts towards the intensity for restartPeriodMs. */
+    countRestart: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ writersDown: Math.max(0, context.writersDown - 1), recentRestarts: context.recentRestarts + 1 });
       enqueue.raise({ type: 'RESTART_EXPIRED' }, { delay: context.settings.restartPeriodMs });
     }),
-    /** A restarted writer stored something: healthy once it has not failed for healthyAfterMs. */
-    startHealthyTimer: enqueueActions(({ context, event, enqueue }) => {
-      const { pipeline } = event as { pipeline: string };
-      enqueue.cancel(`healthy-${pipeline}`);
-      enqueue.raise({ type: 'WRITER_HEALTHY', pipeline }, { id: `healthy-${pipeline}`, delay: context.settings.healthyAfterMs });
-    }),
-    /** Stopping: restart the writers that are down now, so that what they hold can be written. */
-    restartDownNow: enqueueActions(({ context, enqueue }) => {
-      for (const pipeline of context.down) {
-        enqueue.cancel(`restart-${pipeline}`);
-        enqueue.raise({ type: 'RESTART_DUE', pipeline });
-      }
-    }),
     forgetRestart: assign({ recentRestarts: ({ context }) => context.recentRestarts - 1 }),
-    resetBackoff: assign({
-      failures: ({ context, event }) => ({ ...context.failures, [(event as { pipeline: string }).pipeline]: 0 }),
-    }),
-    decideExit: assign({
-      outcome: ({ context }, outcome: SupervisorOutput) => {
-        if (context.outcome) return context.outcome; // the first reason stands
-        context.log.error(outcome, 'exiting');
-        return outcome;
-      },
-    }),
+    decideExit: assign({ outcome: ({ context }, outcome: SupervisorOutput) => context.outcome ?? outcome }), // the first reason stands
+    logStop: ({ context }) => {
+      if (context.outcome) context.log.warn(context.outcome, 'escalating: flushing what can be flushed, then exiting');
+      else context.log.info('stopping: flushing and committing what was fetched');
+    },
     countStopped: assign({ running: ({ context }) => context.running - 1 }),
     countDrained: assign({ draining: ({ context }) => context.draining - 1 }),
   },
   guards: {
     allReady: ({ context }) => context.ready.length >= context.pipelines.length,
-    someDown: ({ context }) => context.down.length > 0,
-    noneDown: ({ context }) => context.down.length === 0,
+    someDown: ({ context }) => context.writersDown > 0,
+    noneDown: ({ context }) => context.writersDown === 0,
     restartsExhausted: ({ context }) => context.recentRestarts >= context.settings.maxRestarts,
-    endedWithError: ({ event }) => errorOf(event) !== undefined,
+    isConfigurationFault: (_, params: { fault: Fault | undefined }) => params.fault === Fault.CONFIGURATION,
+    endedWithError: (_, params: { event: PipelineEnded }) => !('output' in params.event) || params.event.output?.error !== undefined,
     noneRunning: ({ context }) => context.running <= 0,
     noneDraining: ({ context }) => context.draining <= 0,
+    exitDecided: ({ context }) => context.outcome !== undefined,
   },
 }).createMachine({
   id: 'supervisor',
   context: ({ input }) => ({
     ...input,
     ready: [],
-    down: [],
-    failures: {},
+    writersDown: 0,
     recentRestarts: 0,
     running: input.pipelines.length,
     draining: input.pipelines.length,
@@ -204,15 +159,15 @@ export const supervisorMachine = setup({
   entry: 'spawnPipelines',
   initial: 'starting',
   on: {
-    PIPELINE_READY: { actions: 'markReady' },
-    KAFKA_CONTACT: { actions: 'rearmKafkaWatchdog' },
+    PIPELINE_READY: { actions: { type: 'markReady', params: ({ event }) => event } },
+    KAFKA_CONTACT: { actions: { type: 'rearmKafkaWatchdog', params: ({ event }) => event } },
     KAFKA_LOST: {
       target: '.stopping',
       actions: {
         type: 'decideExit',
         params: ({ context, event }) => ({
           exitCode: ExitCode.KAFKA_UNAVAILABLE,
-          reason: `${event.pipeline}: no Kafka broker of ${context.pipelines.find((p) => p.id === event.pipeline)?.kind} answered for ${context.settings.kafkaLossGraceMs} ms`,
+          reason: `${event.pipeline}: no Kafka broker of topic ${context.pipelines.find((p) => p.id === event.pipeline)?.topic} answered for ${context.settings.kafkaLossGraceMs} ms`,
         }),
       },
     },
@@ -220,23 +175,30 @@ export const supervisorMachine = setup({
       {
         guard: 'restartsExhausted',
         target: '.stopping',
-        actions: {
-          type: 'decideExit',
-          params: ({ context, event }) => ({
-            exitCode: exitCodeFor(event.error) === ExitCode.CONFIG ? ExitCode.CONFIG : ExitCode.INFLUX_FAILED,
-            reason: `${event.pipeline}: writer failed after ${context.recentRestarts} restarts within ${context.settings.restartPeriodMs} ms: ${message(event.error)}`,
-          }),
-        },
+        actions: [
+          {
+            type: 'decideExit',
+            params: ({ context, event }) => ({
+              exitCode: ExitCode.INFLUX_FAILED,
+              reason: `${event.pipeline}: writer failed after ${context.recentRestarts} restarts within ${context.settings.restartPeriodMs} ms: ${event.reason}`,
+            }),
+          },
+          sendTo(({ event }) => event.pipeline, { type: 'HALT_WRITER' }),
+        ],
       },
-      { actions: 'scheduleRestart' },
+      { actions: 'countWriterDown' },
     ],
-    RESTART_DUE: { actions: 'restartWriter' },
-    WRITER_RECOVERED: { actions: 'startHealthyTimer' },
+    WRITER_RESTARTED: { actions: 'countRestart' },
     RESTART_EXPIRED: { actions: 'forgetRestart' },
-    WRITER_HEALTHY: { actions: 'resetBackoff' },
-    'xstate.error.actor.*': { target: '.failed', actions: { type: 'decideExit', params: ({ event }) => childFailure(event) } },
+    // Not restarted: a configuration fault ends the process at once, flushing nothing more.
+    WRITER_HALTED: { target: '.failed', actions: { type: 'decideExit', params: ({ event }) => haltedOutcome(event) } },
+    'xstate.error.actor.*': { target: '.failed', actions: { type: 'decideExit', params: ({ event }) => pipelineFailure(event) } },
     // A pipeline ends before a stop only when its Kafka client gave up.
-    'xstate.done.actor.*': { guard: 'endedWithError', target: '.failed', actions: { type: 'decideExit', params: ({ event }) => childFailure(event) } },
+    'xstate.done.actor.*': {
+      guard: { type: 'endedWithError', params: ({ event }) => ({ event }) },
+      target: '.failed',
+      actions: { type: 'decideExit', params: ({ event }) => pipelineFailure(event) },
+    },
     STOP: '.stopping',
   },
   states: {
@@ -251,7 +213,7 @@ export const supervisorMachine = setup({
     },
     stopping: {
       // Every pipeline stops fetching, stores and commits; only then do they leave the group.
-      entry: ['stopPipelines', 'restartDownNow'],
+      entry: ['logStop', { type: 'tellPipelines', params: { type: 'STOP' } }],
       after: {
         stopTimeout: [
           // Everything is committed; only leaving the group is slow.
@@ -271,23 +233,35 @@ export const supervisorMachine = setup({
           always: { guard: 'noneDraining', target: 'disconnecting' },
           on: {
             PIPELINE_DRAINED: { actions: 'countDrained' },
+            WRITER_HALTED: [
+              { guard: { type: 'isConfigurationFault', params: ({ event }) => event }, target: '#supervisor.failed', actions: { type: 'decideExit', params: ({ event }) => haltedOutcome(event) } },
+              // Nothing more of this pipeline can be stored: the stop goes on without it.
+              { actions: ['countDrained', { type: 'decideExit', params: ({ event }) => haltedOutcome(event) }] },
+            ],
             'xstate.done.actor.*': [
-              { guard: 'endedWithError', target: '#supervisor.failed', actions: { type: 'decideExit', params: ({ event }) => childFailure(event) } },
+              {
+                guard: { type: 'endedWithError', params: ({ event }) => ({ event }) },
+                target: '#supervisor.failed',
+                actions: { type: 'decideExit', params: ({ event }) => pipelineFailure(event) },
+              },
               { actions: 'countStopped' },
             ],
           },
         },
         disconnecting: {
-          entry: 'disconnectPipelines',
-          always: { guard: 'noneRunning', target: '#supervisor.stopped' },
-          // Everything is committed: a client that fails to leave the group changes nothing.
+          entry: { type: 'tellPipelines', params: { type: 'DISCONNECT' } },
+          always: [
+            { guard: and(['noneRunning', 'exitDecided']), target: '#supervisor.failed' },
+            { guard: 'noneRunning', target: '#supervisor.stopped' },
+          ],
+          // Everything that could be is committed: a client that fails to leave the group changes nothing.
           on: { 'xstate.done.actor.*': { actions: 'countStopped' } },
         },
       },
       on: {
         STOP: {}, // already stopping
         KAFKA_LOST: {},
-        WRITER_DOWN: { actions: 'scheduleRestart' }, // keep restarting: what it stores can still be committed
+        WRITER_DOWN: {},
       },
     },
     stopped: { type: 'final' },

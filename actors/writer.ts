@@ -1,23 +1,24 @@
 /**
- * The writer actor: gathers converted batches and writes them to InfluxDB when `batch_size`
- * messages are pending or `max_wait_time_seconds` after the first of them, one write at a time,
- * then reports the stored offsets. A write that fails for a passing reason is tried again after a
- * backoff, up to `write_attempts` times; then (or at once, for credentials refused) the writer
- * fails: it ends in `failed`, its output holding the error and every batch it could not store, and
- * its supervisor decides what next. A writer started with `carryOver` writes those batches first.
+ * The writer actor: gathers converted batches and writes them to the database when `batchSize`
+ * messages are pending or `maxWaitMs` after the first of them, one write at a time, then reports
+ * the stored offsets. After FLUSH (the pipeline is stopping) every batch is written as soon as it
+ * comes. A write that fails for a transient reason is tried again after a backoff, up to
+ * `retry.attempts` times, but not while flushing; then, or at once for any other fault, the writer
+ * ends in `failed`, its output holding the error and every batch it could not store, and its
+ * pipeline decides what next. A writer started with `carryOver` writes those batches first, at once.
+ *
+ * States: `active` (parallel: `mode` batching | flushing; `work` starting | idle | collecting |
+ * writing.attempting | writing.failedAttempt | writing.backingOff), final `failed`.
  */
-import { assign, fromPromise, sendParent, setup } from 'xstate';
+import { and, assign, fromPromise, not, or, sendParent, setup, stateIn } from 'xstate';
 import { backoffDelay } from '../src/backoff.js';
-import { PendingBatch } from '../src/convert/index.js';
-import type { StoreReport } from '../src/influx/store.js';
+import type { ConvertedBatch } from '../src/convert/index.js';
 import type { Logger } from '../src/observe/log.js';
 import type { TopicStats } from '../src/observe/stats.js';
+import { Fault, faultOf, messageOf } from '../src/ports/faults.js';
+import type { BatchStore, StoreReport } from '../src/ports/store.js';
+import { messagesIn, WriteBuffer } from '../src/write-buffer.js';
 import type { BatchStored, WriterEvent } from './events.js';
-
-/** Where batches go; the real one is src/influx/store.ts's PointStore. */
-export interface BatchStore {
-  store(lines: ReadonlyMap<string, readonly string[]>, signal?: AbortSignal): Promise<StoreReport>;
-}
 
 export interface WriteRetry {
   /** Attempts of one write before the writer fails. */
@@ -26,40 +27,43 @@ export interface WriteRetry {
   maxMs: number;
 }
 
-export interface WriterInput {
+export interface WriterSettings {
   store: BatchStore;
   /** Messages that make a batch full. */
   batchSize: number;
   /** How long the first message of a partial batch waits before it is written anyway. */
   maxWaitMs: number;
   retry: WriteRetry;
+}
+
+export interface WriterInput extends WriterSettings {
   /** What a failed predecessor could not store: written first. */
-  carryOver?: PendingBatch;
+  carryOver: readonly ConvertedBatch[];
   log: Logger;
   stats: TopicStats;
   /** Jitter source (tests make it fixed). */
   random?: () => number;
 }
 
+/** What the `storeBatch` actor is given: one write. */
+export interface StoreInput {
+  store: BatchStore;
+  buffer: WriteBuffer;
+}
+
 export interface WriterOutput {
   error: unknown;
   /** Batches not stored: nothing of them was committed. */
-  unstored: PendingBatch;
+  unstored: readonly ConvertedBatch[];
 }
 
-interface WriterContext extends WriterInput {
-  pending: PendingBatch;
-  writing: PendingBatch;
-  /** Stopping: write every batch as soon as it comes. */
-  flushing: boolean;
+interface WriterContext extends Omit<WriterInput, 'carryOver'> {
+  pending: readonly ConvertedBatch[];
+  /** The write in progress. */
+  writing?: WriteBuffer;
   /** Failed attempts of the current write. */
   failures: number;
   error?: unknown;
-}
-
-/** Whether a store failure may pass: only errors that say so (InfluxError.retriable). */
-function retriable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
 }
 
 export const writerMachine = setup({
@@ -70,8 +74,8 @@ export const writerMachine = setup({
     output: {} as WriterOutput,
   },
   actors: {
-    storeBatch: fromPromise<StoreReport, { store: BatchStore; batch: PendingBatch }>(({ input, signal }) =>
-      input.store.store(input.batch.lines, signal),
+    storeBatch: fromPromise<StoreReport, StoreInput>(({ input, signal }) =>
+      input.store.store(input.buffer.lines, signal),
     ),
   },
   delays: {
@@ -80,96 +84,114 @@ export const writerMachine = setup({
       backoffDelay(context.failures, { initialMs: context.retry.initialMs, maxMs: context.retry.maxMs }, context.random),
   },
   guards: {
-    hasPending: ({ context }) => context.pending.messageCount > 0,
-    // A failed writer's batches are written at once; when stopping, every batch is.
-    batchReady: ({ context }) =>
-      context.pending.messageCount > 0 &&
-      (context.flushing || context.carryOver !== undefined || context.pending.messageCount >= context.batchSize),
-    mayRetry: ({ context, event }) =>
-      retriable((event as { error?: unknown }).error) && context.failures + 1 < context.retry.attempts,
+    hasPending: ({ context }) => context.pending.length > 0,
+    isFull: ({ context }) => messagesIn(context.pending) >= context.batchSize,
+    isFlushing: stateIn('#writer.active.mode.flushing'),
+    /** Only a transient fault is retried, while attempts are left. */
+    mayRetry: ({ context }) => faultOf(context.error) === Fault.TRANSIENT && context.failures < context.retry.attempts,
   },
   actions: {
-    gather: ({ context, event }) => {
-      if (event.type === 'BATCH_CONVERTED') context.pending.add(event.batch);
-    },
-    hurry: assign({ flushing: true }),
-    takePending: assign(({ context }) => ({
-      writing: context.pending,
-      pending: new PendingBatch(),
-      failures: 0,
-      carryOver: undefined,
-    })),
-    noteFailure: assign(({ context, event }) => {
-      const error = (event as { error?: unknown }).error;
-      const failures = context.failures + 1;
+    gather: assign({ pending: ({ context }, params: { batch: ConvertedBatch }) => [...context.pending, params.batch] }),
+    takePending: assign(({ context }) => ({ writing: new WriteBuffer(context.pending), pending: [], failures: 0 })),
+    noteFailure: assign({ failures: ({ context }) => context.failures + 1, error: (_, params: { error: unknown }) => params.error }),
+    logFailure: ({ context }, params: { error: unknown }) => {
+      // A configuration fault is told once, with what to fix, by the supervisor.
+      if (faultOf(params.error) === Fault.CONFIGURATION) return;
       context.log.warn(
-        { attempt: failures, of: context.retry.attempts, messages: context.writing.messageCount, err: error instanceof Error ? error.message : String(error) },
+        { attempt: context.failures, of: context.retry.attempts, messages: context.writing?.messageCount, err: messageOf(params.error) },
         'InfluxDB write failed',
       );
-      return { failures, error };
-    }),
-    countStored: ({ context, event }) => {
-      const report = (event as unknown as { output: StoreReport }).output;
+    },
+    countStored: ({ context }, report: StoreReport) => {
       context.stats.stored += report.stored;
       context.stats.refused += report.refused;
       context.stats.writes++;
-      context.log.debug({ messages: context.writing.messageCount, ...report }, 'batch stored');
+      context.log.debug({ messages: context.writing?.messageCount, ...report }, 'batch stored');
     },
     reportStored: sendParent(({ context }): BatchStored => ({
       type: 'BATCH_STORED',
-      offsets: [...context.writing.nextOffsets].map(([partition, offset]) => ({ partition, offset })),
-      messageCount: context.writing.messageCount,
+      offsets: context.writing!.offsets,
+      messageCount: context.writing!.messageCount,
     })),
   },
 }).createMachine({
   id: 'writer',
-  context: ({ input }) => {
-    const pending = new PendingBatch();
-    if (input.carryOver) pending.absorb(input.carryOver);
-    return { ...input, pending, writing: new PendingBatch(), flushing: false, failures: 0 };
-  },
-  initial: 'idle',
-  on: {
-    BATCH_CONVERTED: { actions: 'gather' },
-    FLUSH: { actions: 'hurry' },
-  },
+  context: ({ input: { carryOver, ...rest } }) => ({ ...rest, pending: carryOver, failures: 0 }),
+  initial: 'active',
   states: {
-    idle: {
-      always: [
-        { guard: 'batchReady', target: 'writing' },
-        { guard: 'hasPending', target: 'collecting' },
-      ],
-    },
-    collecting: {
-      always: { guard: 'batchReady', target: 'writing' },
-      after: { maxWait: 'writing' },
-    },
-    writing: {
-      entry: 'takePending',
-      initial: 'attempting',
+    active: {
+      type: 'parallel',
+      on: {
+        BATCH_CONVERTED: { actions: { type: 'gather', params: ({ event }) => ({ batch: event.batch }) } },
+      },
       states: {
-        attempting: {
-          invoke: {
-            src: 'storeBatch',
-            input: ({ context }) => ({ store: context.store, batch: context.writing }),
-            onDone: { target: '#writer.idle', actions: ['countStored', 'reportStored'] },
-            onError: [
-              { guard: 'mayRetry', target: 'backingOff', actions: 'noteFailure' },
-              { target: '#writer.failed', actions: 'noteFailure' },
-            ],
+        mode: {
+          initial: 'batching',
+          states: {
+            batching: { on: { FLUSH: 'flushing' } },
+            flushing: {},
           },
         },
-        backingOff: {
-          after: { retryDelay: 'attempting' },
+        work: {
+          initial: 'starting',
+          states: {
+            // What a failed predecessor left is written at once.
+            starting: {
+              always: [{ guard: 'hasPending', target: 'writing' }, { target: 'idle' }],
+            },
+            idle: {
+              always: [
+                { guard: and(['hasPending', or(['isFlushing', 'isFull'])]), target: 'writing' },
+                { guard: 'hasPending', target: 'collecting' },
+              ],
+            },
+            collecting: {
+              always: { guard: or(['isFlushing', 'isFull']), target: 'writing' },
+              after: { maxWait: 'writing' },
+            },
+            writing: {
+              entry: 'takePending',
+              initial: 'attempting',
+              states: {
+                attempting: {
+                  invoke: {
+                    src: 'storeBatch',
+                    input: ({ context }) => ({ store: context.store, buffer: context.writing! }),
+                    onDone: {
+                      target: '#writer.active.work.idle',
+                      actions: [{ type: 'countStored', params: ({ event }) => event.output }, 'reportStored'],
+                    },
+                    onError: {
+                      target: 'failedAttempt',
+                      actions: [
+                        { type: 'noteFailure', params: ({ event }) => ({ error: event.error }) },
+                        { type: 'logFailure', params: ({ event }) => ({ error: event.error }) },
+                      ],
+                    },
+                  },
+                },
+                failedAttempt: {
+                  always: [
+                    // A stop does not wait for InfluxDB to come back.
+                    { guard: and(['mayRetry', not('isFlushing')]), target: 'backingOff' },
+                    { target: '#writer.failed' },
+                  ],
+                },
+                backingOff: {
+                  after: { retryDelay: 'attempting' },
+                  // A stop does not wait out the backoff.
+                  on: { FLUSH: 'attempting' },
+                },
+              },
+            },
+          },
         },
       },
     },
     failed: { type: 'final' },
   },
-  output: ({ context }) => {
-    const unstored = new PendingBatch();
-    unstored.absorb(context.writing);
-    unstored.absorb(context.pending);
-    return { error: context.error, unstored };
-  },
+  output: ({ context }) => ({
+    error: context.error,
+    unstored: [...(context.writing?.batches ?? []), ...context.pending],
+  }),
 });

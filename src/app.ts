@@ -1,6 +1,6 @@
 /** Wires the configuration to the supervisor: one pipeline per enabled topic and processor. */
 import { createActor } from 'xstate';
-import type { PipelineInput } from '../actors/pipeline.js';
+import type { PipelineInput, RestartPolicy } from '../actors/pipeline.js';
 import { type SupervisionSettings, supervisorMachine } from '../actors/supervisor.js';
 import type { PersisterConfig, SupervisorConfig, TopicConfig } from './config/index.js';
 import type { MessageKind } from './convert/index.js';
@@ -10,6 +10,7 @@ import { PointStore } from './influx/store.js';
 import { KafkaTopicConsumer } from './kafka/consumer.js';
 import type { Logger } from './observe/log.js';
 import { TopicStats } from './observe/stats.js';
+import { secondsToMs } from './units.js';
 
 const PROGRESS_EVERY_MS = 30_000;
 /** A consumer reports Kafka contact at most this often. */
@@ -24,15 +25,11 @@ export function enabledTopics(config: PersisterConfig): [MessageKind, TopicConfi
 }
 
 export function supervisionSettings(s: SupervisorConfig): SupervisionSettings {
-  const ms = (seconds: number) => Math.round(seconds * 1000);
   return {
-    restartInitialMs: ms(s.restartInitialDelaySeconds),
-    restartMaxMs: ms(s.restartMaxDelaySeconds),
-    healthyAfterMs: ms(s.healthyAfterSeconds),
     maxRestarts: s.maxRestarts,
-    restartPeriodMs: ms(s.restartPeriodSeconds),
-    kafkaLossGraceMs: ms(s.kafkaLossGraceSeconds),
-    stopTimeoutMs: ms(s.stopTimeoutSeconds),
+    restartPeriodMs: secondsToMs(s.restartPeriodSeconds),
+    kafkaLossGraceMs: secondsToMs(s.kafkaLossGraceSeconds),
+    stopTimeoutMs: secondsToMs(s.stopTimeoutSeconds),
   };
 }
 
@@ -44,6 +41,12 @@ export function pipelineInputs(config: PersisterConfig, log: Logger): { pipeline
     password: influxdb.password,
     verifySsl: influxdb.verifySsl,
   });
+  if (influxdb.ssl && !influxdb.verifySsl) log.warn({ url: http.connection.url }, 'InfluxDB certificate not verified (verify_ssl = false)');
+  const restart: RestartPolicy = {
+    initialMs: secondsToMs(supervisor.restartInitialDelaySeconds),
+    maxMs: secondsToMs(supervisor.restartMaxDelaySeconds),
+    healthyAfterMs: secondsToMs(supervisor.healthyAfterSeconds),
+  };
   const pipelines: PipelineInput[] = [];
   const stats: TopicStats[] = [];
   for (const [kind, topic] of enabledTopics(config)) {
@@ -54,29 +57,36 @@ export function pipelineInputs(config: PersisterConfig, log: Logger): { pipeline
       const plog = log.child({ actor: id, topic: topic.topic });
       pipelines.push({
         id,
-        kind,
-        routing: { databaseName: influxdb.databaseName, dbPerTenant: influxdb.dbPerTenant },
-        connect: () =>
-          new KafkaTopicConsumer({
-            brokers: topic.uri,
-            clientId: topic.clientId,
-            groupId: topic.groupId,
-            topic: topic.topic,
+        topic: topic.topic,
+        consumer: {
+          connect: () =>
+            new KafkaTopicConsumer({
+              brokers: topic.uri,
+              clientId: topic.clientId,
+              groupId: topic.groupId,
+              topic: topic.topic,
+              log: plog,
+            }),
+          // One batch being written and one being gathered; fetching waits beyond that.
+          maxInFlight: 2 * Math.max(topic.batchSize, 1000),
+          contactEveryMs: CONTACT_EVERY_MS,
+        },
+        converter: { kind, routing: { databaseName: influxdb.databaseName, dbPerTenant: influxdb.dbPerTenant } },
+        writer: {
+          store: new PointStore(http, {
+            pointsPerRequest: influxdb.batchSize,
+            retentionHours: influxdb.defaultRetentionHours,
             log: plog,
           }),
-        store: new PointStore(http, {
-          pointsPerRequest: influxdb.batchSize,
-          retentionHours: influxdb.defaultRetentionHours,
-          log: plog,
-        }),
-        batchSize: topic.batchSize,
-        maxWaitMs: topic.maxWaitTimeSeconds * 1000,
-        writeRetry: {
-          attempts: supervisor.writeAttempts,
-          initialMs: Math.round(supervisor.writeRetryInitialSeconds * 1000),
-          maxMs: Math.round(supervisor.writeRetryMaxSeconds * 1000),
+          batchSize: topic.batchSize,
+          maxWaitMs: secondsToMs(topic.maxWaitTimeSeconds),
+          retry: {
+            attempts: supervisor.writeAttempts,
+            initialMs: secondsToMs(supervisor.writeRetryInitialSeconds),
+            maxMs: secondsToMs(supervisor.writeRetryMaxSeconds),
+          },
         },
-        contactEveryMs: CONTACT_EVERY_MS,
+        restart,
         log: plog,
         stats: topicStats,
       });
@@ -119,7 +129,7 @@ export function runDaemon(config: PersisterConfig, log: Logger): Promise<ExitCod
         return;
       }
       stopRequested = true;
-      log.info({ signal }, 'stopping: no more fetching; flushing and committing what was fetched');
+      log.info({ signal }, 'signal received');
       actor.send({ type: 'STOP' });
     };
     process.on('SIGTERM', onSignal);
@@ -135,7 +145,8 @@ export function runDaemon(config: PersisterConfig, log: Logger): Promise<ExitCod
       },
       complete: () => {
         const { exitCode, reason } = actor.getSnapshot().output!;
-        log.info({ exitCode, reason }, exitCode === ExitCode.OK ? 'stopped' : 'exiting');
+        if (exitCode === ExitCode.OK) log.info({ exitCode }, 'stopped');
+        else log.error({ exitCode, reason }, 'exiting');
         finish(exitCode);
       },
       error: (err) => {

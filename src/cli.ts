@@ -1,13 +1,24 @@
 #!/usr/bin/env node
 /**
- * monasca-persister: the daemon (`monasca-persister [--config-file F]... [--config-dir D]...`) and
+ * monasca-persister: the daemon (`monasca-persister [--config-file F]... [--config-dir D]...`),
+ * `monasca-persister config [--config-file F]...`, which prints the effective configuration, and
  * `monasca-persister convert metrics|alarms`, which shows what would be written for messages on stdin.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { runDaemon } from './app.js';
-import { ConfigError, loadConfig, parseArgs, redactedConfig, resolveConfigFiles, USAGE } from './config/index.js';
+import {
+  ConfigError,
+  formatIni,
+  loadConfig,
+  loadEffectiveConfig,
+  parseArgs,
+  redactedConfig,
+  resolveConfigFiles,
+  USAGE,
+  type ParsedArgs,
+} from './config/index.js';
 import { convertMessage, Drop, type MessageKind } from './convert/index.js';
 import { ExitCode } from './exit-codes.js';
 import { createLogger } from './observe/log.js';
@@ -48,6 +59,19 @@ async function convert(kind: string | undefined): Promise<number> {
   return ExitCode.OK;
 }
 
+/** `config`: the effective configuration as INI on stdout; warnings (unknown options...) on stderr. */
+function printConfig(args: ParsedArgs): number {
+  if (args.rest.length > 1) {
+    process.stderr.write(`monasca-persister: unexpected argument ${args.rest[1]}\n\n${USAGE}\n`);
+    return ExitCode.USAGE;
+  }
+  const { files, warnings } = resolveConfigFiles(args);
+  const { config, options } = loadEffectiveConfig(files);
+  for (const w of [...warnings, ...config.warnings]) process.stderr.write(`monasca-persister: ${w}\n`);
+  process.stdout.write(formatIni(options, files));
+  return ExitCode.OK;
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   if (args.help) {
@@ -59,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.OK;
   }
   if (args.rest[0] === 'convert') return convert(args.rest[1]);
+  if (args.rest[0] === 'config') return printConfig(args);
   if (args.rest.length > 0) {
     process.stderr.write(`monasca-persister: unexpected argument ${args.rest[0]}\n\n${USAGE}\n`);
     return ExitCode.USAGE;

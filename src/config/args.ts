@@ -2,14 +2,18 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs as parseArgv } from 'node:util';
 import { ConfigError, UsageError } from './errors.js';
 
 export const USAGE = `Usage: monasca-persister [--config-file FILE]... [--config-dir DIR]... [--version] [-h|--help]
+       monasca-persister config [--config-file FILE]... [--config-dir DIR]...
 
   --config-file FILE  read FILE; repeatable, later files override earlier ones
   --config-dir DIR    then read every *.conf in DIR, in sorted order; repeatable
   --version           print the version and exit
   -h, --help          print this help and exit
+  config              print the configuration these files give (defaults, $ references and
+                      [kafka] inheritance resolved, passwords as ***) as an INI file, and exit
 
 Without --config-file the first that exists of ~/.monasca/monasca-persister.conf,
 ~/monasca-persister.conf, /etc/monasca/monasca-persister.conf and /etc/monasca-persister.conf
@@ -25,27 +29,64 @@ export interface ParsedArgs {
   rest: string[];
 }
 
+const OPTIONS = {
+  'config-file': { type: 'string', multiple: true },
+  'config-dir': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+/** What util.parseArgs tells of one argument (its tokens, strict or not). */
+interface ArgToken {
+  kind: string;
+  name?: string;
+  rawName?: string;
+  value?: string;
+  inlineValue?: boolean;
+}
+
+/**
+ * The first argument refused: an unknown option, a value given to --help or --version, or
+ * --config-file/--config-dir without a name. An empty name is refused, and so is a separate
+ * argument starting with '-' (even a lone `-`, which util.parseArgs would take): most likely
+ * the name was forgotten; `--config-file=-odd.conf` names such a file.
+ */
+function refused(tokens: readonly ArgToken[]): UsageError | undefined {
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.name === undefined) continue;
+    const name = t.name;
+    const spec = Object.hasOwn(OPTIONS, name) ? OPTIONS[name as keyof typeof OPTIONS] : undefined;
+    if (!spec) return new UsageError(`unknown option ${t.rawName}\n\n${USAGE}`);
+    if (spec.type === 'boolean' && t.value !== undefined) return new UsageError(`--${name} takes no value\n\n${USAGE}`);
+    if (spec.type === 'string' && (t.value === undefined || t.value === '' || (!t.inlineValue && t.value.startsWith('-')))) {
+      return new UsageError(`--${name} needs a ${name === 'config-file' ? 'file' : 'directory'} name\n\n${USAGE}`);
+    }
+  }
+  return undefined;
+}
+
 /** Parses the arguments after the program name (process.argv.slice(2)). Throws UsageError. */
 export function parseArgs(argv: string[]): ParsedArgs {
-  const out: ParsedArgs = { configFiles: [], configDirs: [], help: false, version: false, rest: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const m = /^--(config-file|config-dir)(?:=(.*))?$/s.exec(arg);
-    if (m) {
-      const value = m[2] ?? argv[++i];
-      if (value === undefined || value === '' || (m[2] === undefined && value.startsWith('-'))) {
-        throw new UsageError(`--${m[1]} needs a ${m[1] === 'config-file' ? 'file' : 'directory'} name\n\n${USAGE}`);
-      }
-      (m[1] === 'config-file' ? out.configFiles : out.configDirs).push(value);
-    } else if (arg === '-h' || arg === '--help') out.help = true;
-    else if (arg === '--version') out.version = true;
-    else if (arg === '--') {
-      out.rest.push(...argv.slice(i + 1));
-      break;
-    } else if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}\n\n${USAGE}`);
-    else out.rest.push(arg);
+  let parsed;
+  try {
+    parsed = parseArgv({ args: argv, options: OPTIONS, strict: true, allowPositionals: true, tokens: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw e;
+    // The error names the argument only in its prose: find it in the tokens of a lenient parse.
+    const { tokens } = parseArgv({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+    throw refused(tokens) ?? new UsageError(`${(e as Error).message}\n\n${USAGE}`);
   }
-  return out;
+  const bad = refused(parsed.tokens);
+  if (bad) throw bad;
+  const { values, positionals } = parsed;
+  return {
+    configFiles: values['config-file'] ?? [],
+    configDirs: values['config-dir'] ?? [],
+    help: values.help ?? false,
+    version: values.version ?? false,
+    rest: positionals,
+  };
 }
 
 export interface SearchEnv {

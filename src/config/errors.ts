@@ -1,3 +1,5 @@
+import { ExitCode } from '../exit-codes.js';
+
 /** Where a configuration problem was found. `value` is already redacted for secrets. */
 export interface ConfigLocation {
   file?: string;
@@ -8,7 +10,7 @@ export interface ConfigLocation {
 
 /** An invalid configuration: start-up stops with exit status 78 (EX_CONFIG). */
 export class ConfigError extends Error {
-  readonly exitCode: number = 78;
+  readonly exitCode: ExitCode = ExitCode.CONFIG;
   file?: string;
   section?: string;
   option?: string;
@@ -26,7 +28,7 @@ export class ConfigError extends Error {
 
 /** A bad command line: exit status 64 (EX_USAGE). */
 export class UsageError extends ConfigError {
-  override readonly exitCode: number = 64;
+  override readonly exitCode: ExitCode = ExitCode.USAGE;
 
   constructor(message: string) {
     super(message);

@@ -173,8 +173,20 @@ function camelize(values: Map<string, unknown>): Record<string, unknown> {
   return Object.fromEntries([...values].map(([k, v]) => [camel(k), v]));
 }
 
+/**
+ * Every used option that has a value, after defaults, references and [kafka] inheritance:
+ * section -> option name (as in the files) -> typed value. A secret, and a value that takes
+ * one in through a reference, is "***".
+ */
+export type EffectiveOptions = ReadonlyMap<string, ReadonlyMap<string, unknown>>;
+
 /** Reads the files in order (later ones win) and checks every value. Throws ConfigError. */
 export function loadConfig(files: string[]): PersisterConfig {
+  return loadEffectiveConfig(files).config;
+}
+
+/** loadConfig, and the options it read by their names in the files (for `monasca-persister config`). */
+export function loadEffectiveConfig(files: string[]): { config: PersisterConfig; options: EffectiveOptions } {
   const warnings: string[] = [];
   const warn = (w: string): void => {
     if (!warnings.includes(w)) warnings.push(w);
@@ -210,8 +222,14 @@ export function loadConfig(files: string[]): PersisterConfig {
     });
   }
 
+  const options = new Map(
+    [...values].map(([section, converted]) => [
+      section,
+      new Map([...converted].map(([name, v]) => [name, resolver.resolve(section, findOption(section, name)!.spec).secret ? REDACTED : v])),
+    ]),
+  );
   const topic = (section: TopicSection): TopicConfig => ({ section, ...camelize(values.get(section)!) }) as TopicConfig;
-  return {
+  const config: PersisterConfig = {
     files: [...files],
     ...(camelize(values.get('DEFAULT')!) as Pick<PersisterConfig, 'debug' | 'logFile' | 'logDir' | 'useStderr'>),
     metrics: topic('kafka_metrics'),
@@ -222,6 +240,7 @@ export function loadConfig(files: string[]): PersisterConfig {
     supervisor: camelize(values.get('supervisor')!) as unknown as SupervisorConfig,
     warnings,
   };
+  return { config, options };
 }
 
 /** A copy safe to log: every secret (password) that is set becomes "***". */

@@ -95,6 +95,8 @@ const OSLO_LOG_IGNORED = [
   'rate_limit_except_level', 'fatal_deprecations',
 ];
 
+const IGNORE_PARSE_POINT_ERROR_NOTICE =
+  'is accepted and unused: points InfluxDB refuses are always dropped, logged and counted while the rest of the batch is stored, whatever its value';
 const unusedHelp = 'Accepted for compatibility; unused.';
 
 const TABLE: SectionSpec[] = [
@@ -140,7 +142,8 @@ const TABLE: SectionSpec[] = [
         drivers: { influxdb: `${REPO}.influxdb.alarm_state_history_repository:AlarmStateHistInfluxdbRepository`, cassandra: `${REPO}.cassandra.alarm_state_history_repository:AlarmStateHistCassandraRepository` } },
       { name: 'events_driver', type: 'driver', default: `${REPO}.elasticsearch.events_repository:ElasticSearchEventsRepository`, help: 'Storage of events (Elasticsearch); not supported yet.',
         drivers: { elasticsearch: `${REPO}.elasticsearch.events_repository:ElasticSearchEventsRepository` } },
-      { name: 'ignore_parse_point_error', type: 'bool', default: 'false', help: 'Ignore InfluxDB parse point errors: drop (and log) the measurements InfluxDB refuses as unparsable.' },
+      { name: 'ignore_parse_point_error', type: 'bool', default: 'false', unused: IGNORE_PARSE_POINT_ERROR_NOTICE,
+        help: 'Ignore InfluxDB parse point errors in the reference; accepted and unused here: points InfluxDB refuses are always dropped, logged and counted, and the rest of the batch is stored.' },
     ],
   },
   {

@@ -44,7 +44,6 @@ export interface RepositoriesConfig {
   metricsDriver: string;
   alarmStateHistoryDriver: string;
   eventsDriver?: string;
-  ignoreParsePointError: boolean;
 }
 
 /** [supervisor]: durations in seconds, as in the file. */

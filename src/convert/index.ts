@@ -80,13 +80,13 @@ export interface DroppedMessage {
 
 /** A fetched batch after conversion: what to write, what was dropped, and what to commit once written. */
 export interface ConvertedBatch {
-  partition: number;
+  readonly partition: number;
   /** The offset to commit once this batch is stored: the last message's offset + 1. */
-  nextOffset: string;
-  messageCount: number;
+  readonly nextOffset: string;
+  readonly messageCount: number;
   /** Lines of line protocol, per target database. */
-  lines: Map<string, string[]>;
-  drops: DroppedMessage[];
+  readonly lines: ReadonlyMap<string, readonly string[]>;
+  readonly drops: readonly DroppedMessage[];
 }
 
 export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Routing): ConvertedBatch {
@@ -111,40 +111,4 @@ export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Rou
     lines,
     drops,
   };
-}
-
-/**
- * Converted batches gathered until they are written together: lines per database, and per
- * partition the offset to commit once they are stored.
- */
-export class PendingBatch {
-  readonly lines = new Map<string, string[]>();
-  readonly nextOffsets = new Map<number, string>();
-  messageCount = 0;
-
-  add(b: ConvertedBatch): void {
-    this.addLines(b.lines);
-    this.addOffset(b.partition, b.nextOffset);
-    this.messageCount += b.messageCount;
-  }
-
-  /** Takes in another pending batch (what a failed writer could not store). */
-  absorb(other: PendingBatch): void {
-    this.addLines(other.lines);
-    for (const [partition, offset] of other.nextOffsets) this.addOffset(partition, offset);
-    this.messageCount += other.messageCount;
-  }
-
-  private addLines(lines: ReadonlyMap<string, string[]>): void {
-    for (const [db, list] of lines) {
-      const mine = this.lines.get(db);
-      if (!mine) this.lines.set(db, list);
-      else for (const l of list) mine.push(l);
-    }
-  }
-
-  private addOffset(partition: number, nextOffset: string): void {
-    const prev = this.nextOffsets.get(partition);
-    if (prev === undefined || BigInt(nextOffset) > BigInt(prev)) this.nextOffsets.set(partition, nextOffset);
-  }
 }

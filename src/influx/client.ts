@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { HttpError, InfluxDB, type Transport } from '@influxdata/influxdb-client';
+import { certificateProblem, notTls } from '../tls.js';
 import { classifyHttpError, droppedByPartialWrite, InfluxError, InfluxErrorCode } from './errors.js';
 
 export interface InfluxConnection {
@@ -105,7 +106,7 @@ export class InfluxHttp {
         headers: { ...this.headers, 'content-type': contentType },
       });
     } catch (err) {
-      throw toInfluxError(err);
+      throw toInfluxError(err, this.connection.url);
     }
   }
 }
@@ -116,8 +117,18 @@ export interface QueryResult {
   series?: { name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }[];
 }
 
-function toInfluxError(err: unknown): InfluxError {
+function toInfluxError(err: unknown, url: string): InfluxError {
   if (err instanceof InfluxError) return err;
+  const certificate = certificateProblem(err);
+  if (certificate) {
+    return new InfluxError(
+      InfluxErrorCode.TLS_REJECTED,
+      `InfluxDB at ${url}: its TLS certificate failed verification (${certificate}): make its CA trusted, or set [influxdb] verify_ssl = false`,
+    );
+  }
+  if (notTls(err)) {
+    return new InfluxError(InfluxErrorCode.TLS_REJECTED, `InfluxDB at ${url} does not answer TLS: check [influxdb] ssl and port`);
+  }
   if (err instanceof HttpError) {
     let text = err.body ?? '';
     const json = err.json as { error?: string } | undefined;

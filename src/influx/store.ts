@@ -1,11 +1,12 @@
 /**
  * Stores converted lines in InfluxDB: requests of at most `pointsPerRequest` lines, databases created
  * on demand, and bad points isolated by splitting so that one of them never takes its batch down.
- * One attempt: a failure (InfluxDB down, 5xx, credentials refused) rejects with an InfluxError, and
- * the writer actor decides whether and when to try again. Writing the same lines again is harmless:
+ * One attempt: a failure (InfluxDB down, 5xx, credentials refused) rejects with an InfluxError, whose
+ * fault tells the writer actor whether to try again. Writing the same lines again is harmless:
  * a point with the same series and time overwrites itself.
  */
 import type { Logger } from 'pino';
+import type { BatchStore, StoreReport } from '../ports/store.js';
 import type { InfluxHttp } from './client.js';
 import { InfluxError, InfluxErrorCode } from './errors.js';
 
@@ -16,15 +17,9 @@ export interface StoreOptions {
   log: Logger;
 }
 
-export interface StoreReport {
-  stored: number;
-  /** Points InfluxDB refused for good (the rest of their batch was stored). */
-  refused: number;
-}
-
 const SPLITTABLE: ReadonlySet<string> = new Set([InfluxErrorCode.BAD_REQUEST, InfluxErrorCode.REQUEST_TOO_LARGE]);
 
-export class PointStore {
+export class PointStore implements BatchStore {
   constructor(
     private readonly http: InfluxHttp,
     private readonly options: StoreOptions,

@@ -6,7 +6,7 @@
  * fetched since the assignment (which is where the group stood). Offsets of partitions not assigned
  * now, or not fetched yet in this assignment, are not committed: those messages are read again.
  */
-import type { PartitionOffset } from './consumer.js';
+import type { PartitionOffset } from '../ports/kafka.js';
 
 export class CommitGuard {
   private assigned = new Set<number>();

@@ -1,44 +1,9 @@
-/** The kafkajs consumer behind a narrow port, so that the consumer actor can be tested with a fake. */
+/** The kafkajs consumer behind the consumer port (src/ports/kafka.ts); every error it passes on is classified. */
 import { Kafka, logLevel, type Consumer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { BatchHandler, KafkaConsumerPort, KafkaStatus, PartitionOffset } from '../ports/kafka.js';
 import { CommitGuard } from './commit-guard.js';
-
-export interface FetchedMessage {
-  offset: string;
-  value: Buffer | null;
-}
-
-export interface FetchedBatch {
-  topic: string;
-  partition: number;
-  messages: FetchedMessage[];
-}
-
-export interface PartitionOffset {
-  partition: number;
-  /** The next offset to read: last stored offset + 1. */
-  offset: string;
-}
-
-/** Hands one fetched batch on; `heartbeat` keeps the group membership alive while it waits. */
-export type BatchHandler = (batch: FetchedBatch, heartbeat: () => Promise<void>) => Promise<void>;
-
-export interface KafkaConsumerPort {
-  /** Connects, joins the group, subscribes and calls `handler` for each fetched batch. */
-  run(handler: BatchHandler): Promise<void>;
-  /** Commits offsets of the topic; never moves a partition's committed offset backwards (commit-guard.ts). */
-  commit(offsets: readonly PartitionOffset[]): Promise<void>;
-  pause(): void;
-  resume(): void;
-  disconnect(): Promise<void>;
-  /** Called when the client gives up for good (it will not fetch again). */
-  onCrash(listener: (error: Error) => void): void;
-  /**
-   * `joined`: the group was joined (after a start or a rebalance); `contact`: a broker answered
-   * (a fetch, a heartbeat, a commit). No contact for a while means Kafka is out of reach.
-   */
-  onStatus(listener: (status: 'joined' | 'contact') => void): void;
-}
+import { classifyKafkaError } from './errors.js';
 
 export interface KafkaConsumerOptions {
   brokers: string[];
@@ -67,7 +32,7 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
   private readonly consumer: Consumer;
   private readonly guard = new CommitGuard();
   private readonly crashListeners: ((error: Error) => void)[] = [];
-  private readonly statusListeners: ((status: 'joined' | 'contact') => void)[] = [];
+  private readonly statusListeners: ((status: KafkaStatus) => void)[] = [];
   private starting?: Promise<void>;
   private closing = false;
 
@@ -93,7 +58,9 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
       this.consumer.on(e, contact);
     }
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) for (const l of this.crashListeners) l(payload.error);
+      if (payload.restart) return;
+      const error = classifyKafkaError(payload.error, options.topic);
+      for (const l of this.crashListeners) l(error);
     });
   }
 
@@ -101,11 +68,19 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
     this.crashListeners.push(listener);
   }
 
-  onStatus(listener: (status: 'joined' | 'contact') => void): void {
+  onStatus(listener: (status: KafkaStatus) => void): void {
     this.statusListeners.push(listener);
   }
 
   async run(handler: BatchHandler): Promise<void> {
+    try {
+      await this.start(handler);
+    } catch (error) {
+      throw classifyKafkaError(error, this.options.topic);
+    }
+  }
+
+  private async start(handler: BatchHandler): Promise<void> {
     this.starting = (async () => {
       await this.consumer.connect();
       await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
@@ -131,16 +106,25 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
   }
 
   pause(): void {
-    this.consumer.pause([{ topic: this.options.topic }]);
+    whenRunning(() => this.consumer.pause([{ topic: this.options.topic }]));
   }
 
   resume(): void {
-    this.consumer.resume([{ topic: this.options.topic }]);
+    whenRunning(() => this.consumer.resume([{ topic: this.options.topic }]));
   }
 
   async disconnect(): Promise<void> {
     this.closing = true;
     await this.starting?.catch(() => undefined); // a stop right after start waits for the connection
     await this.consumer.disconnect();
+  }
+}
+
+/** kafkajs's pause() and resume() throw before run() is active: nothing is being fetched then. */
+function whenRunning(call: () => void): void {
+  try {
+    call();
+  } catch {
+    // not running yet
   }
 }

@@ -171,7 +171,27 @@ describe('failures on the real stack', { timeout: 600_000 }, () => {
     assert.equal(stored, total);
   });
 
-  test('a second signal during a stop that cannot finish exits at once with 130, committing nothing', async (t) => {
+  test('a second signal during a stop that cannot finish (InfluxDB hanging) exits at once with 130, committing nothing', async (t) => {
+    const s = await setup(1);
+    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: Number(new URL(stackRun.influxUrl).port) });
+    t.after(() => proxy.close());
+    proxy.setMode('blackhole');
+    await produce(stackRun.brokers, s.metricsTopic, Array.from({ length: 100 }, (_, i) => sampleMetric(i).value));
+    const daemon = stackRun.start({ ...s, influxUrl: proxy.url, metricsBatchSize: 10, maxWaitSeconds: 1, supervisor: FAST_SUPERVISION });
+    await daemon.waitForLog((l) => l.msg === 'joined consumer group', 60_000);
+    await sleep(2_000); // a write is on its way and never answered
+    daemon.child.kill('SIGTERM');
+    await sleep(1_000);
+    assert.equal(daemon.child.exitCode, null, 'the first signal waits for the write in flight');
+    const second = Date.now();
+    daemon.child.kill('SIGTERM');
+    const exit = await daemon.exited;
+    report(t, { exitStatus: exit.code ?? -1, exitAfterSecondSignalMs: Date.now() - second });
+    assert.equal(exit.code, 130);
+    assert.equal(await s.committed(), 0);
+  });
+
+  test('SIGTERM while InfluxDB refuses connections: nothing can be stored, so the stop ends at once with 75, committing nothing', async (t) => {
     const s = await setup(1);
     const proxy = await FaultProxy.start({ host: '127.0.0.1', port: Number(new URL(stackRun.influxUrl).port) });
     t.after(() => proxy.close());
@@ -179,14 +199,13 @@ describe('failures on the real stack', { timeout: 600_000 }, () => {
     await produce(stackRun.brokers, s.metricsTopic, Array.from({ length: 100 }, (_, i) => sampleMetric(i).value));
     const daemon = stackRun.start({ ...s, influxUrl: proxy.url, metricsBatchSize: 10, maxWaitSeconds: 1, supervisor: FAST_SUPERVISION });
     await daemon.waitForLog((l) => l.msg === 'InfluxDB write failed', 30_000);
-    daemon.child.kill('SIGTERM');
-    await sleep(1_000);
-    assert.equal(daemon.child.exitCode, null, 'the first signal waits for the flush');
-    const second = Date.now();
+    const signalled = Date.now();
     daemon.child.kill('SIGTERM');
     const exit = await daemon.exited;
-    report(t, { exitStatus: exit.code ?? -1, exitAfterSecondSignalMs: Date.now() - second });
-    assert.equal(exit.code, 130);
+    const exitAfterMs = Date.now() - signalled;
+    report(t, { exitStatus: exit.code ?? -1, exitAfterMs });
+    assert.equal(exit.code, 75, daemon.tail());
+    assert.ok(exitAfterMs < 5_000, `exited ${exitAfterMs} ms after SIGTERM`);
     assert.equal(await s.committed(), 0);
   });
 });

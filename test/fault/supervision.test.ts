@@ -5,8 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
-import { type Actor, createActor, SimulatedClock } from 'xstate';
-import type { PipelineInput } from '../../actors/pipeline.js';
+import { type Actor, createActor, SimulatedClock, waitFor } from 'xstate';
+import { classifyHttpError, InfluxError, InfluxErrorCode } from '../../src/influx/errors.js';
+import { Fault, FaultError } from '../../src/ports/faults.js';
+import type { PipelineInput, RestartPolicy } from '../../actors/pipeline.js';
+import type { WriterSettings } from '../../actors/writer.js';
 import { ESCALATION_FLUSH_MS, type SupervisionSettings, supervisorMachine } from '../../actors/supervisor.js';
 import { ExitCode } from '../../src/exit-codes.js';
 import { TopicStats } from '../../src/observe/stats.js';
@@ -15,14 +18,18 @@ import { FakeKafka, FakeStore, type Journal } from '../helpers/fakes.js';
 const silent = pino({ level: 'silent' });
 
 const SETTINGS: SupervisionSettings = {
-  restartInitialMs: 1_000,
-  restartMaxMs: 8_000,
-  healthyAfterMs: 30_000,
   maxRestarts: 3,
   restartPeriodMs: 600_000,
   kafkaLossGraceMs: 60_000,
   stopTimeoutMs: 20_000,
 };
+
+const RESTART: RestartPolicy = { initialMs: 1_000, maxMs: 8_000, healthyAfterMs: 30_000 };
+
+interface PipelineOptions {
+  writer?: Partial<WriterSettings>;
+  restart?: Partial<RestartPolicy>;
+}
 
 class Harness {
   readonly clock = new SimulatedClock();
@@ -31,25 +38,21 @@ class Harness {
   readonly store = new FakeStore(this.journal);
   readonly actor: Actor<typeof supervisorMachine>;
 
-  constructor(settings: Partial<SupervisionSettings> = {}, pipeline: Partial<PipelineInput> = {}) {
+  constructor(settings: Partial<SupervisionSettings> = {}, pipeline: PipelineOptions = {}) {
     const input: PipelineInput = {
       id: 'metrics-0',
-      kind: 'metrics',
-      routing: { databaseName: 'mon', dbPerTenant: false },
-      connect: () => this.kafka,
-      store: this.store,
-      batchSize: 10,
-      maxWaitMs: 5_000,
-      writeRetry: { attempts: 3, initialMs: 100, maxMs: 1_000 },
-      contactEveryMs: 0,
+      topic: 'metrics',
+      consumer: { connect: () => this.kafka, maxInFlight: 2_000, contactEveryMs: 1_000 },
+      converter: { kind: 'metrics', routing: { databaseName: 'mon', dbPerTenant: false } },
+      writer: { store: this.store, batchSize: 10, maxWaitMs: 5_000, retry: { attempts: 3, initialMs: 100, maxMs: 1_000 }, ...pipeline.writer },
+      restart: { ...RESTART, ...pipeline.restart },
       log: silent,
       stats: new TopicStats('metrics'),
       random: () => 0, // no jitter: delays are exactly initial * 2^(n-1)
-      ...pipeline,
     };
     this.actor = createActor(supervisorMachine, {
       clock: this.clock,
-      input: { pipelines: [input], settings: { ...SETTINGS, ...settings }, log: silent, random: () => 0 },
+      input: { pipelines: [input], settings: { ...SETTINGS, ...settings }, log: silent },
     });
     this.actor.start();
   }
@@ -73,6 +76,12 @@ class Harness {
 
   state(): unknown {
     return this.actor.getSnapshot().value;
+  }
+
+  /** The state value of the pipeline's writer lifecycle. */
+  writer(): unknown {
+    const pipeline = this.actor.getSnapshot().children['metrics-0'];
+    return (pipeline?.getSnapshot().value as { active?: { writer?: unknown } }).active?.writer;
   }
 
   storeCallsAt(ms: number) {
@@ -107,7 +116,7 @@ describe('writer failures: backoff, restarts, escalation', () => {
   });
 
   test('each further failure doubles the restart delay, up to its maximum', async () => {
-    const h = new Harness({ maxRestarts: 10 }, { writeRetry: { attempts: 1, initialMs: 100, maxMs: 100 } });
+    const h = new Harness({ maxRestarts: 10 }, { writer: { retry: { attempts: 1, initialMs: 100, maxMs: 100 } } });
     await h.join();
     h.store.failing = true;
     h.kafka.deliver(0, 0, 10);
@@ -125,18 +134,17 @@ describe('writer failures: backoff, restarts, escalation', () => {
     assert.deepEqual(delays, [1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000, 8_000]);
   });
 
-  test('more than max_restarts restarts within the period: stop and exit 75, with nothing unstored committed', async () => {
-    const h = new Harness({ maxRestarts: 2 }, { writeRetry: { attempts: 1, initialMs: 100, maxMs: 100 } });
+  test('more than max_restarts restarts within the period: the writer is not restarted again; exit 75 at once, with nothing unstored committed', async () => {
+    const h = new Harness({ maxRestarts: 2 }, { writer: { retry: { attempts: 1, initialMs: 100, maxMs: 100 } } });
     await h.join();
     h.kafka.deliver(0, 0, 10); // stored and committed
     await settle();
     h.store.failing = true;
     h.kafka.deliver(0, 10, 10);
-    await h.advance(1_000 + 2_000 + 100);
-    assert.equal(h.store.calls, 4, 'the first write, the failed one and two restarts');
-    assert.deepEqual(h.state(), { stopping: 'draining' }, 'the third failure escalates');
-    await h.advance(ESCALATION_FLUSH_MS);
-    const snapshot = h.actor.getSnapshot();
+    await h.advance(1_000 + 2_000);
+    // The third failure escalates; the pipeline's only writer is halted, so nothing is left to flush.
+    const snapshot = await waitFor(h.actor, (s) => s.status === 'done', { timeout: 1_000 });
+    assert.equal(h.store.calls, 4, 'the first write, the failed one and two restarts, no more');
     assert.equal(snapshot.status, 'done');
     assert.equal(snapshot.output?.exitCode, ExitCode.INFLUX_FAILED);
     assert.match(snapshot.output!.reason, /writer failed after 2 restarts/);
@@ -144,7 +152,7 @@ describe('writer failures: backoff, restarts, escalation', () => {
   });
 
   test('restarts older than the period no longer count', async () => {
-    const h = new Harness({ maxRestarts: 2, restartPeriodMs: 10_000 }, { writeRetry: { attempts: 1, initialMs: 100, maxMs: 100 } });
+    const h = new Harness({ maxRestarts: 2, restartPeriodMs: 10_000 }, { writer: { retry: { attempts: 1, initialMs: 100, maxMs: 100 } } });
     await h.join();
     h.store.failing = true;
     h.kafka.deliver(0, 0, 10);
@@ -162,7 +170,7 @@ describe('writer failures: backoff, restarts, escalation', () => {
   });
 
   test('a writer that stays healthy for healthy_after_seconds is restarted after the initial delay again', async () => {
-    const h = new Harness({ maxRestarts: 10 }, { writeRetry: { attempts: 1, initialMs: 100, maxMs: 100 } });
+    const h = new Harness({ maxRestarts: 10 }, { writer: { retry: { attempts: 1, initialMs: 100, maxMs: 100 } } });
     await h.join();
     h.store.failing = true;
     h.kafka.deliver(0, 0, 10);
@@ -173,7 +181,7 @@ describe('writer failures: backoff, restarts, escalation', () => {
     await h.advance(4_000); // restart 3 (delay 4,000) succeeds
     assert.equal(h.store.calls, 4);
     assert.equal(h.state(), 'running');
-    await h.advance(SETTINGS.healthyAfterMs);
+    await h.advance(RESTART.healthyAfterMs);
     h.store.failing = true;
     h.kafka.deliver(0, 10, 10);
     await h.advance(10);
@@ -184,9 +192,114 @@ describe('writer failures: backoff, restarts, escalation', () => {
   });
 });
 
+describe('the writer lifecycle, as the pipeline’s states', () => {
+  test('up -> down (waiting for its restart) -> recovering.unproven -> recovering.proving -> up', async () => {
+    const h = new Harness({}, { writer: { retry: { attempts: 1, initialMs: 100, maxMs: 100 } } });
+    const pipeline = () => h.actor.getSnapshot().children['metrics-0']!.getSnapshot();
+    await h.join();
+    assert.equal(h.writer(), 'up');
+    h.store.failing = true;
+    h.kafka.deliver(0, 0, 10);
+    await settle();
+    assert.equal(h.writer(), 'down');
+    await h.advance(1_000); // restarted; its first write fails again
+    assert.equal(h.writer(), 'down', 'failed again: down, now for 2,000 ms');
+    assert.equal(pipeline().context.failures, 2);
+    await h.advance(1_990);
+    assert.equal(h.writer(), 'down');
+    h.store.failing = false;
+    h.store.hanging = true;
+    await h.advance(10);
+    assert.deepEqual(h.writer(), { recovering: 'unproven' }, 'restarted, its first write not answered yet');
+    h.store.answer();
+    await settle();
+    assert.deepEqual(h.writer(), { recovering: 'proving' }, 'stored the held batch: proving');
+    await h.advance(RESTART.healthyAfterMs - 10);
+    assert.deepEqual(h.writer(), { recovering: 'proving' });
+    await h.advance(10);
+    assert.equal(h.writer(), 'up', 'healthy again');
+    assert.equal(pipeline().context.failures, 0, 'the backoff starts again from its initial delay');
+    assert.deepEqual(h.kafka.commits, [[{ partition: 0, offset: '10' }]]);
+  });
+});
+
+describe('configuration faults fail fast', () => {
+  test('InfluxDB refusing the credentials: no retry, no restart; exit 78 at once with what to fix; nothing committed', async () => {
+    const h = new Harness({}, { writer: { retry: { attempts: 5, initialMs: 100, maxMs: 100 } } });
+    await h.join();
+    h.store.failing = true;
+    h.store.error = classifyHttpError(401, 'authorization failed');
+    h.kafka.deliver(0, 0, 10);
+    const snapshot = await waitFor(h.actor, (s) => s.status === 'done', { timeout: 1_000 });
+    assert.equal(h.clock.now(), 0, 'no simulated time passed');
+    assert.equal(h.store.calls, 1, 'one attempt: no retry, no restart');
+    assert.equal(snapshot.value, 'failed');
+    assert.equal(snapshot.output?.exitCode, ExitCode.CONFIG);
+    assert.match(snapshot.output!.reason, /^metrics-0: configuration fault: InfluxDB answered 401: authorization failed: check \[influxdb\] user and password/);
+    assert.deepEqual(h.kafka.commits, []);
+    await settle();
+    assert.deepEqual(h.journal, ['store failed 10', 'pause', 'disconnect'], 'the consumer leaves without committing');
+  });
+
+  test('an InfluxDB certificate that fails verification: exit 78 at once', async () => {
+    const h = new Harness();
+    await h.join();
+    h.store.failing = true;
+    h.store.error = new InfluxError(InfluxErrorCode.TLS_REJECTED, 'InfluxDB at https://127.0.0.1:8086: its TLS certificate failed verification (DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate)');
+    h.kafka.deliver(0, 0, 10);
+    const snapshot = await waitFor(h.actor, (s) => s.status === 'done', { timeout: 1_000 });
+    assert.equal(h.store.calls, 1);
+    assert.equal(snapshot.output?.exitCode, ExitCode.CONFIG);
+    assert.match(snapshot.output!.reason, /DEPTH_ZERO_SELF_SIGNED_CERT/);
+  });
+
+  test('a configuration fault while stopping: exit 78, not 75', async () => {
+    const h = new Harness();
+    await h.join();
+    h.kafka.deliver(0, 0, 4); // a partial batch: written by the stop
+    await settle();
+    h.store.failing = true;
+    h.store.error = classifyHttpError(403, '"mon" user is not authorized to write to database "mon"');
+    h.actor.send({ type: 'STOP' });
+    const snapshot = await waitFor(h.actor, (s) => s.status === 'done', { timeout: 1_000 });
+    assert.equal(snapshot.output?.exitCode, ExitCode.CONFIG);
+  });
+});
+
+describe('a stop during a fault ends promptly', () => {
+  test('SIGTERM while the writer backs off: the retry happens at once; InfluxDB still down: exit 75 with no time passed', async () => {
+    const h = new Harness({}, { writer: { retry: { attempts: 5, initialMs: 10_000, maxMs: 10_000 } } });
+    await h.join();
+    h.store.failing = true;
+    h.kafka.deliver(0, 0, 10);
+    await settle();
+    assert.equal(h.store.calls, 1, 'backing off for 10 s');
+    h.actor.send({ type: 'STOP' });
+    const snapshot = await waitFor(h.actor, (s) => s.status === 'done', { timeout: 1_000 });
+    assert.equal(h.clock.now(), 0);
+    assert.equal(h.store.calls, 2, 'one attempt when the stop came, then no more');
+    assert.equal(snapshot.output?.exitCode, ExitCode.INFLUX_FAILED);
+    assert.deepEqual(h.kafka.commits, []);
+  });
+
+  test('SIGTERM while the writer backs off, InfluxDB back: stored, committed, exit 0 with no time passed', async () => {
+    const h = new Harness({}, { writer: { retry: { attempts: 5, initialMs: 10_000, maxMs: 10_000 } } });
+    await h.join();
+    h.store.failing = true;
+    h.kafka.deliver(0, 0, 10);
+    await settle();
+    h.store.failing = false;
+    h.actor.send({ type: 'STOP' });
+    const snapshot = await waitFor(h.actor, (s) => s.status === 'done', { timeout: 1_000 });
+    assert.equal(h.clock.now(), 0);
+    assert.deepEqual(snapshot.output, { exitCode: ExitCode.OK, reason: 'stopped' });
+    assert.deepEqual(h.kafka.commits, [[{ partition: 0, offset: '10' }]]);
+  });
+});
+
 describe('backpressure and commits', () => {
   test('while the writer is down the consumer is paused; after the restart every held message is stored, then committed', async () => {
-    const h = new Harness({}, { writeRetry: { attempts: 1, initialMs: 100, maxMs: 100 } });
+    const h = new Harness({}, { writer: { retry: { attempts: 1, initialMs: 100, maxMs: 100 } } });
     await h.join();
     h.store.failing = true;
     h.kafka.deliver(0, 0, 10);
@@ -208,7 +321,7 @@ describe('backpressure and commits', () => {
 
 describe('Kafka loss', () => {
   test('no broker answering for kafka_loss_grace_seconds: flush what can be flushed, exit 69', async () => {
-    const h = new Harness({}, { maxWaitMs: 120_000 });
+    const h = new Harness({}, { writer: { maxWaitMs: 120_000 } });
     await h.join();
     h.kafka.deliver(0, 0, 3); // a partial batch, not due before the grace period ends
     await h.advance(SETTINGS.kafkaLossGraceMs - 100);
@@ -256,23 +369,40 @@ describe('graceful stop', () => {
     assert.deepEqual(snapshot.output, { exitCode: ExitCode.OK, reason: 'stopped' });
   });
 
-  test('a stop that cannot finish (InfluxDB down) ends after stop_timeout_seconds with nothing unstored committed', async () => {
-    const h = new Harness({}, { writeRetry: { attempts: 1, initialMs: 100, maxMs: 100 } });
+  test('a stop while InfluxDB is down: one attempt, then exit 75 at once, with nothing unstored committed', async () => {
+    const h = new Harness({}, { writer: { retry: { attempts: 5, initialMs: 100, maxMs: 100 } } });
     await h.join();
     h.kafka.deliver(0, 0, 10);
     await settle();
     h.store.failing = true;
     h.kafka.deliver(0, 10, 4);
     h.actor.send({ type: 'STOP' });
+    const snapshot = await waitFor(h.actor, (s) => s.status === 'done', { timeout: 1_000 });
+    assert.equal(h.clock.now(), 0, 'no simulated time passed: no retry, no stop timeout');
+    assert.equal(snapshot.output?.exitCode, ExitCode.INFLUX_FAILED);
+    assert.match(snapshot.output!.reason, /the writer failed while stopping; 4 messages not stored/);
+    assert.deepEqual(h.journal, ['store 10', 'commit 0:10', 'pause', 'store failed 4', 'disconnect'], 'stop fetching, one attempt, leave the group');
+    assert.deepEqual(h.kafka.commits, [[{ partition: 0, offset: '10' }]], 'only what was stored');
+  });
+
+  test('a stop that cannot finish (InfluxDB hanging) ends after stop_timeout_seconds with nothing unstored committed', async () => {
+    const h = new Harness();
+    await h.join();
+    h.kafka.deliver(0, 0, 10);
+    await settle();
+    h.store.hanging = true;
+    h.kafka.deliver(0, 10, 4);
+    h.actor.send({ type: 'STOP' });
     await h.advance(SETTINGS.stopTimeoutMs - 100, 50);
     assert.notEqual(h.actor.getSnapshot().status, 'done');
     await h.advance(100);
     assert.equal(h.actor.getSnapshot().output?.exitCode, ExitCode.INFLUX_FAILED);
+    assert.match(h.actor.getSnapshot().output!.reason, /stop not finished within 20000 ms/);
     assert.deepEqual(h.kafka.commits, [[{ partition: 0, offset: '10' }]], 'only what was stored');
   });
 
   test('a stop while a writer waits for its restart restarts it at once; when InfluxDB is back everything is stored and the exit is 0', async () => {
-    const h = new Harness({ restartInitialMs: 50_000, restartMaxMs: 50_000 }, { writeRetry: { attempts: 1, initialMs: 100, maxMs: 100 } });
+    const h = new Harness({}, { writer: { retry: { attempts: 1, initialMs: 100, maxMs: 100 } }, restart: { initialMs: 50_000, maxMs: 50_000 } });
     await h.join();
     h.store.failing = true;
     h.kafka.deliver(0, 0, 10); // fails: the writer is down, its restart due in 50 s
@@ -287,13 +417,20 @@ describe('graceful stop', () => {
     assert.deepEqual(h.kafka.commits, [[{ partition: 0, offset: '10' }]]);
   });
 
-  test('the Kafka client giving up: exit 69', async () => {
+  test('the Kafka client giving up (the adapter says: Kafka lost): exit 69', async () => {
     const h = new Harness();
     await h.join();
-    const error = new Error('Connection error: connect ECONNREFUSED');
-    error.name = 'KafkaJSNumberOfRetriesExceeded';
-    h.kafka.fail(error);
-    await h.advance(100);
-    assert.equal(h.actor.getSnapshot().output?.exitCode, ExitCode.KAFKA_UNAVAILABLE);
+    h.kafka.fail(new FaultError(Fault.KAFKA_LOST, 'Kafka client for topic metrics gave up: connect ECONNREFUSED'));
+    const snapshot = await waitFor(h.actor, (s) => s.status === 'done', { timeout: 1_000 });
+    assert.equal(snapshot.output?.exitCode, ExitCode.KAFKA_UNAVAILABLE);
+    assert.match(snapshot.output!.reason, /metrics-0: Kafka client for topic metrics gave up/);
+  });
+
+  test('an error no adapter classified is a bug: exit 70', async () => {
+    const h = new Harness();
+    await h.join();
+    h.kafka.fail(new TypeError('cannot read properties of undefined'));
+    const snapshot = await waitFor(h.actor, (s) => s.status === 'done', { timeout: 1_000 });
+    assert.equal(snapshot.output?.exitCode, ExitCode.SOFTWARE);
   });
 });

@@ -2,10 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { createActor, sendTo, setup, SimulatedClock } from 'xstate';
-import { type SourceBatch, PendingBatch, convertBatch } from '../../src/convert/index.js';
+import { createActor, fromPromise, sendTo, setup, SimulatedClock, waitFor } from 'xstate';
+import { InfluxError, InfluxErrorCode } from '../../src/influx/errors.js';
+import type { StoreReport } from '../../src/ports/store.js';
+import { type SourceBatch, convertBatch } from '../../src/convert/index.js';
 import { TopicStats } from '../../src/observe/stats.js';
-import { writerMachine, type WriterInput } from '../../actors/writer.js';
+import { type StoreInput, writerMachine, type WriterInput, type WriterOutput } from '../../actors/writer.js';
 import { FakeStore, type Journal } from '../helpers/fakes.js';
 
 function batchOf(partition: number, first: number, count: number) {
@@ -26,8 +28,7 @@ const settle = async () => {
 test('a writer started with a failed one’s batches during a stop writes them, and every later batch, at once', async () => {
   const journal: Journal = [];
   const store = new FakeStore(journal);
-  const carryOver = new PendingBatch();
-  carryOver.add(batchOf(0, 0, 4));
+  const carryOver = [batchOf(0, 0, 4)];
   const input: WriterInput = {
     store,
     batchSize: 100,
@@ -54,4 +55,36 @@ test('a writer started with a failed one’s batches during a stop writes them, 
   await settle();
   assert.deepEqual(journal, ['store 4', 'store 3'], 'a partial batch during a stop is written without waiting max_wait');
   assert.equal(stored.length, 2);
+});
+
+test('while flushing a failed write is not retried: the writer fails at once with every batch it holds (store swapped with .provide())', async () => {
+  let calls = 0;
+  const failing = writerMachine.provide({
+    actors: {
+      storeBatch: fromPromise<StoreReport, StoreInput>(async () => {
+        calls++;
+        throw new InfluxError(InfluxErrorCode.UNAVAILABLE, 'InfluxDB unreachable: ECONNREFUSED');
+      }),
+    },
+  });
+  const input: WriterInput = {
+    store: { store: () => Promise.reject(new Error('not used: the store actor is provided')) },
+    batchSize: 100,
+    maxWaitMs: 30_000,
+    retry: { attempts: 5, initialMs: 100, maxMs: 100 },
+    carryOver: [batchOf(0, 0, 4)],
+    log: pino({ level: 'silent' }),
+    stats: new TopicStats('metrics'),
+  };
+  let output: WriterOutput | undefined;
+  const parent = setup({ actors: { writer: failing } }).createMachine({
+    invoke: { id: 'writer', src: 'writer', input, onDone: { actions: ({ event }) => (output = event.output) } },
+    entry: sendTo('writer', { type: 'FLUSH' }),
+  });
+  const actor = createActor(parent, { clock: new SimulatedClock() }).start();
+  await waitFor(actor, () => output !== undefined, { timeout: 1_000 });
+  assert.equal(calls, 1, 'no retry while flushing');
+  assert.equal((output!.error as InfluxError).code, InfluxErrorCode.UNAVAILABLE);
+  assert.equal(output!.unstored.length, 1);
+  assert.equal(output!.unstored[0].messageCount, 4);
 });

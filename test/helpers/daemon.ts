@@ -21,6 +21,8 @@ export interface DaemonSettings {
   maxWaitSeconds?: number;
   user?: string;
   password?: string;
+  /** With an https influxUrl: `[influxdb] verify_ssl` (default true). */
+  verifySsl?: boolean;
   alarmsEnabled?: boolean;
   numProcessors?: number;
   /** Options of [supervisor]. */
@@ -54,6 +56,8 @@ port = ${url.port}
 database_name = ${s.database}
 db_per_tenant = ${s.dbPerTenant ?? false}
 default_retention_hours = ${s.retentionHours ?? 0}
+ssl = ${url.protocol === 'https:'}
+verify_ssl = ${s.verifySsl ?? true}
 ${s.user ? `user = ${s.user}` : ''}
 ${s.password ? `password = ${s.password}` : ''}
 [supervisor]

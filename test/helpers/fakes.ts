@@ -1,7 +1,7 @@
 /** Fake Kafka and InfluxDB adapters for machine tests on a simulated clock (no I/O). */
-import type { BatchHandler, FetchedMessage, KafkaConsumerPort, PartitionOffset } from '../../src/kafka/consumer.js';
-import type { StoreReport } from '../../src/influx/store.js';
 import { InfluxError, InfluxErrorCode } from '../../src/influx/errors.js';
+import type { BatchHandler, FetchedMessage, KafkaConsumerPort, KafkaStatus, PartitionOffset } from '../../src/ports/kafka.js';
+import type { BatchStore, StoreReport } from '../../src/ports/store.js';
 
 /** Everything the fakes were asked to do, in order: the test reads the story from it. */
 export type Journal = string[];
@@ -9,9 +9,11 @@ export type Journal = string[];
 export class FakeKafka implements KafkaConsumerPort {
   handler?: BatchHandler;
   paused = false;
+  /** Heartbeats of batches waiting to be handed on. */
+  heartbeats = 0;
   readonly commits: PartitionOffset[][] = [];
   private crash: ((e: Error) => void)[] = [];
-  private status: ((s: 'joined' | 'contact') => void)[] = [];
+  private status: ((s: KafkaStatus) => void)[] = [];
 
   constructor(private readonly journal: Journal) {}
 
@@ -36,14 +38,14 @@ export class FakeKafka implements KafkaConsumerPort {
   onCrash(listener: (error: Error) => void): void {
     this.crash.push(listener);
   }
-  onStatus(listener: (status: 'joined' | 'contact') => void): void {
+  onStatus(listener: (status: KafkaStatus) => void): void {
     this.status.push(listener);
   }
   /** The Kafka client gives up for good. */
   fail(error: Error): void {
     for (const l of this.crash) l(error);
   }
-  emit(status: 'joined' | 'contact'): void {
+  emit(status: KafkaStatus): void {
     for (const l of this.status) l(status);
   }
   /** Hands a batch of `count` messages of partition `partition`, from `first` on, to the consumer. */
@@ -57,26 +59,46 @@ export class FakeKafka implements KafkaConsumerPort {
         }),
       ),
     }));
-    void this.handler!({ topic: 'metrics', partition, messages }, async () => undefined);
+    void this.handler!({ topic: 'metrics', partition, messages }, async () => {
+      this.heartbeats++;
+    });
   }
 }
 
-/** A store that succeeds or fails (InfluxDB unreachable) as the test says. */
-export class FakeStore {
+/** A store that succeeds or fails (InfluxDB unreachable, or the error the test sets) as the test says. */
+export class FakeStore implements BatchStore {
   failing = false;
+  /** With `failing`: the error thrown (default: InfluxDB unreachable, a transient fault). */
+  error?: Error;
+  /** Answers only once `answer()` is called (or the call is aborted): InfluxDB hanging. */
+  hanging = false;
+  private answers: (() => void)[] = [];
   calls = 0;
   stored = 0;
   constructor(private readonly journal: Journal) {}
 
-  async store(lines: ReadonlyMap<string, readonly string[]>): Promise<StoreReport> {
+  async store(lines: ReadonlyMap<string, readonly string[]>, signal?: AbortSignal): Promise<StoreReport> {
     this.calls++;
     const n = [...lines.values()].reduce((a, l) => a + l.length, 0);
+    if (this.hanging) {
+      this.journal.push(`store hanging ${n}`);
+      await new Promise<void>((resolve, reject) => {
+        this.answers.push(resolve);
+        signal?.addEventListener('abort', () => reject(signal.reason));
+      });
+    }
     if (this.failing) {
       this.journal.push(`store failed ${n}`);
-      throw new InfluxError(InfluxErrorCode.UNAVAILABLE, 'InfluxDB unreachable: ECONNREFUSED');
+      throw this.error ?? new InfluxError(InfluxErrorCode.UNAVAILABLE, 'InfluxDB unreachable: ECONNREFUSED');
     }
     this.stored += n;
     this.journal.push(`store ${n}`);
     return { stored: n, refused: 0 };
+  }
+
+  /** The calls waiting while `hanging` go on (and succeed or fail as `failing` says then). */
+  answer(): void {
+    this.hanging = false;
+    for (const a of this.answers.splice(0)) a();
   }
 }

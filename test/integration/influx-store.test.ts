@@ -3,6 +3,7 @@
  * databases created on demand with their retention policy, bad points isolated, requests split,
  * credentials, and an unreachable server. Every test uses databases of its own and drops them.
  */
+import { Fault } from '../../src/ports/faults.js';
 import assert from 'node:assert/strict';
 import { before, describe, test, type TestContext } from 'node:test';
 import { pino } from 'pino';
@@ -198,7 +199,7 @@ describe('InfluxHttp credentials and reachability', () => {
     assert.deepEqual(await rows(db, 'value', 'cpu', auth), [[1000, 7]]);
   });
 
-  test('InfluxDB with auth: a wrong password -> AUTH_FAILED at once, not retried', async (t) => {
+  test('InfluxDB with auth: a wrong password -> AUTH_FAILED, a configuration fault naming what to fix, at once', async (t) => {
     const auth = s.influxAuth;
     const db = database(t, 'auth', auth);
     const http = new CountingHttp({ url: auth.url, user: auth.user, password: `${auth.password}-wrong` });
@@ -208,7 +209,8 @@ describe('InfluxHttp credentials and reachability', () => {
 
     assert.equal(err.code, InfluxErrorCode.AUTH_FAILED);
     assert.equal(err.status, 401);
-    assert.equal(err.retriable, false);
+    assert.equal(err.fault, Fault.CONFIGURATION);
+    assert.match(err.message, /check \[influxdb\] user and password/);
     assert.deepEqual(http.writes, [1], 'one request, no retry');
     assert.ok(performance.now() - started < 2000);
     assert.ok(!(await databases(auth.url, auth)).includes(db));
@@ -221,12 +223,12 @@ describe('InfluxHttp credentials and reachability', () => {
     assert.equal(err.code, InfluxErrorCode.AUTH_FAILED);
   });
 
-  test('unreachable port -> UNAVAILABLE, retriable, after one attempt (the writer actor retries)', async () => {
+  test('unreachable port -> UNAVAILABLE, transient, after one attempt (the writer actor retries)', async () => {
     const connection: InfluxConnection = { url: 'http://127.0.0.1:1', timeoutMs: 2000 };
     const http = new CountingHttp(connection);
     const err = await rejection(storeOn(http).store(new Map([['never', ['m value=1 1000']]])));
     assert.equal(err.code, InfluxErrorCode.UNAVAILABLE);
-    assert.equal(err.retriable, true);
+    assert.equal(err.fault, Fault.TRANSIENT);
     assert.match(err.message, /ECONNREFUSED/);
     assert.deepEqual(http.writes, [1]);
   });

@@ -1,4 +1,4 @@
-/** The command line, run as a child process: exit statuses, messages, convert, logging to a file. */
+/** The command line, run as a child process: exit statuses, messages, config, convert, logging to a file. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ test('--version and --help', () => {
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--config-file FILE/);
   assert.match(help.stdout, /convert metrics\|alarms/);
+  assert.match(help.stdout, /monasca-persister config \[--config-file FILE\]/);
 });
 
 test('an unknown option: exit 64 with the usage', () => {
@@ -47,6 +48,41 @@ test('a missing configuration file: exit 78', () => {
   const r = run(['--config-file', '/nonexistent/monasca-persister.conf']);
   assert.equal(r.status, 78);
   assert.match(r.stderr, /\/nonexistent\/monasca-persister\.conf/);
+});
+
+test('config: the effective configuration as INI on stdout, warnings on stderr, the password hidden', () => {
+  const file = conf(
+    '[influxdb]\nip_address = 127.0.0.1\npassword = s3cret\n[kafka]\nnum_processors = 2\n[kafka_metrics]\nbatch_size = 7\nnosuch = 1\ntopic = m # x\n',
+  );
+  const r = run(['config', '--config-file', file]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, `monasca-persister: ${file}: unknown option "nosuch" in section [kafka_metrics] is ignored.\n`);
+  assert.ok(r.stdout.includes(`#   ${file}\n`));
+  const section = (name: string): string => r.stdout.split(`\n[${name}]\n`)[1].split('\n\n')[0];
+  assert.match(section('kafka'), /^num_processors = 2$/m);
+  assert.match(section('kafka_alarm_history'), /^num_processors = 2$/m);
+  assert.match(section('kafka_metrics'), /^batch_size = 7$/m);
+  // ini would write `m \# x`; oslo has no inline comments and no escapes: written by us, as it is.
+  assert.match(section('kafka_metrics'), /^topic = m # x$/m);
+  assert.match(section('influxdb'), /^password = \*\*\*$/m);
+  assert.match(section('supervisor'), /^write_retry_initial_seconds = 0\.5$/m);
+  assert.ok(!r.stdout.includes('s3cret'));
+  // Read again, it prints the same, its comment (the file read) aside.
+  const again = run(['config', '--config-file', conf(r.stdout)]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.stderr, '');
+  const settings = (text: string): string => text.replace(/^#.*\n/gm, '');
+  assert.equal(settings(again.stdout), settings(r.stdout));
+});
+
+test('config: a bad value exits 78, an extra argument 64', () => {
+  const bad = run(['config', '--config-file', conf('[influxdb]\nip_address = 127.0.0.1\nport = abc\n')]);
+  assert.equal(bad.status, 78);
+  assert.match(bad.stderr, /\[influxdb\] port = "abc": not a port number/);
+  assert.equal(bad.stdout, '');
+  const extra = run(['config', 'more']);
+  assert.equal(extra.status, 64);
+  assert.match(extra.stderr, /unexpected argument more/);
 });
 
 test('convert: lines on stdout, one JSON line per dropped message on stderr, exit 0', () => {

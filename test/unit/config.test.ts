@@ -4,13 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseIni } from '../../src/config/ini.js';
 import {
   ConfigError,
+  formatIni,
   loadConfig,
+  loadEffectiveConfig,
   parseArgs,
   redactedConfig,
   resolveConfigFiles,
   SCHEMA,
+  USAGE,
   UsageError,
   type PersisterConfig,
 } from '../../src/config/index.js';
@@ -87,7 +91,7 @@ describe('defaults', () => {
         verifySsl: false,
         user: 'mon_persister',
       },
-      repositories: { metricsDriver: 'influxdb', alarmStateHistoryDriver: 'influxdb', eventsDriver: 'elasticsearch', ignoreParsePointError: false },
+      repositories: { metricsDriver: 'influxdb', alarmStateHistoryDriver: 'influxdb', eventsDriver: 'elasticsearch' },
       supervisor: {
         writeAttempts: 5,
         writeRetryInitialSeconds: 0.5,
@@ -359,6 +363,17 @@ describe('unknown sections and options', () => {
     ]);
   });
 
+  test('[repositories] ignore_parse_point_error is accepted and unused, with a notice', () => {
+    for (const value of ['true', 'false', 'maybe']) {
+      const file = write(`${INFLUX}[repositories]\nignore_parse_point_error = ${value}\n`);
+      const c = loadConfig([file]);
+      assert.deepEqual(c.warnings, [
+        `${file}: option "ignore_parse_point_error" in section [repositories] is accepted and unused: points InfluxDB refuses are always dropped, logged and counted while the rest of the batch is stored, whatever its value.`,
+      ]);
+      assert.ok(!('ignoreParsePointError' in c.repositories));
+    }
+  });
+
   test('unused sections ([zookeeper], [cassandra], [elasticsearch]) are accepted and not checked', () => {
     const c = load('[zookeeper]\nuri = zk:2181\npartition_interval_recheck_seconds = soon\n[cassandra]\nport = x\npassword = p\n[elasticsearch]\nhosts = a,b\n');
     assert.deepEqual(c.warnings, []);
@@ -502,6 +517,49 @@ describe('command line', () => {
     }
     assert.ok(throwsConfigError(() => parseArgs(['--nope']), ['--nope'], 64).message.includes('Usage:'));
   });
+
+  test('options anywhere, positionals in order, everything after -- is positional', () => {
+    assert.deepEqual(parseArgs(['config', '--config-file', 'a.conf', 'x', '--config-dir=d=e', '--', '-h', '--version']), {
+      configFiles: ['a.conf'],
+      configDirs: ['d=e'],
+      help: false,
+      version: false,
+      rest: ['config', 'x', '-h', '--version'],
+    });
+    assert.deepEqual(parseArgs(['-']).rest, ['-']);
+    assert.deepEqual(parseArgs(['-h', '--help', '--version']), { configFiles: [], configDirs: [], help: true, version: true, rest: [] });
+    assert.deepEqual(parseArgs([]), { configFiles: [], configDirs: [], help: false, version: false, rest: [] });
+  });
+
+  test('the message of each usage error', () => {
+    const cases: [argv: string[], message: string][] = [
+      [['--bogus'], 'unknown option --bogus'],
+      [['--bogus=3'], 'unknown option --bogus'],
+      [['-x'], 'unknown option -x'],
+      [['-hx'], 'unknown option -x'],
+      [['-1'], 'unknown option -1'],
+      [['--config-file', 'a.conf', '--debug'], 'unknown option --debug'],
+      [['--config-file'], '--config-file needs a file name'],
+      [['--config-dir'], '--config-dir needs a directory name'],
+      [['--config-file', '--version'], '--config-file needs a file name'],
+      [['--config-file', '-x'], '--config-file needs a file name'],
+      [['--config-file', '-'], '--config-file needs a file name'],
+      [['--config-file', ''], '--config-file needs a file name'],
+      [['--config-file='], '--config-file needs a file name'],
+      [['--config-dir='], '--config-dir needs a directory name'],
+      [['--help=yes'], '--help takes no value'],
+      [['--version='], '--version takes no value'],
+      // the first problem wins
+      [['--config-dir', '--nope', '--bogus'], '--config-dir needs a directory name'],
+      [['--bogus', '--config-dir'], 'unknown option --bogus'],
+    ];
+    for (const [argv, message] of cases) {
+      const err = throwsConfigError(() => parseArgs(argv), [], 64);
+      assert.ok(err instanceof UsageError, String(argv));
+      assert.equal(err.message.split('\n')[0], message, JSON.stringify(argv));
+      assert.ok(err.message.endsWith(USAGE), JSON.stringify(argv));
+    }
+  });
 });
 
 describe('which files', () => {
@@ -584,5 +642,91 @@ describe('which files', () => {
     const c = loadConfig(files);
     assert.equal(c.metrics.batchSize, 3);
     assert.equal(c.metrics.topic, 'early');
+  });
+});
+
+describe('the effective configuration as INI', () => {
+  /** Prints the configuration of the files, then loads what was printed. */
+  function roundTrip(files: string[]): { text: string; before: PersisterConfig; after: PersisterConfig } {
+    const { config: before, options } = loadEffectiveConfig(files);
+    const text = formatIni(options, files);
+    const after = loadConfig([write(text, 'printed.conf')]);
+    return { text, before, after };
+  }
+  /** The configuration without what differs by design: the files read, the warnings, the password. */
+  const comparable = (c: PersisterConfig): unknown => ({ ...c, files: [], warnings: [], influxdb: { ...c.influxdb, password: undefined } });
+
+  test('what is printed loads back into the same configuration, the password aside', () => {
+    const tricky = write(
+      '[kafka]\nnum_processors = 3\nclient_id = common\n' +
+        '[kafka_metrics]\nuri = kafka-1.example:09092, [::1]:9093\ngroup_id = first\n  second=2\n' +
+        'consumer_id = " padded "\nclient_id = a;b "c" \\d\n' +
+        '[kafka_alarm_history]\ntopic = [bracket\ngroup_id = \'quoted\'\ndatabase_batch_size = 5\n' +
+        '[influxdb]\npassword = pa$$word#1\ndatabase_name = x=y\n[supervisor]\nwrite_retry_initial_seconds = 0.25\n',
+    );
+    for (const files of [[write(INFLUX)], [fixture('kolla.conf')], [fixture('legacy.conf')], [fixture('syntax.conf'), tricky], [join(ROOT, 'etc/monasca-persister.conf')]]) {
+      const { text, before, after } = roundTrip(files);
+      assert.deepEqual(comparable(after), comparable(before), text);
+      assert.deepEqual(after.warnings, [], text);
+      assert.equal(after.influxdb.password, before.influxdb.password === undefined ? undefined : '***');
+    }
+    const { after } = roundTrip([fixture('syntax.conf'), tricky]);
+    assert.equal(after.metrics.topic, 'metrics # not a comment: oslo has no inline comments');
+    assert.equal(after.metrics.groupId, 'first\nsecond=2');
+    assert.equal(after.metrics.consumerId, ' padded ');
+    assert.equal(after.metrics.clientId, 'a;b "c" \\d');
+    assert.equal(after.alarmHistory.topic, '[bracket');
+    assert.equal(after.alarmHistory.groupId, 'quoted');
+    assert.equal(after.alarmHistory.batchSize, 5);
+    assert.equal(after.influxdb.user, 'a$b$c');
+    assert.equal(after.influxdb.databaseName, 'x=y');
+  });
+
+  test('sections and options under their names in the files; unset and unused options left out', () => {
+    const file = write(`${INFLUX}[influxdb]\npassword = s3cret\n[kafka]\nnum_processors = 2\n[zookeeper]\nuri = zk:2181\n[repositories]\nignore_parse_point_error = true\n`);
+    const { options } = loadEffectiveConfig([file]);
+    const text = formatIni(options, [file]);
+    assert.ok(text.startsWith('# The effective configuration'));
+    assert.ok(text.includes(`#   ${file}\n`));
+    assert.ok(!text.includes('s3cret'));
+    const sections = [...text.matchAll(/^\[(.+)\]$/gm)].map((m) => m[1]);
+    assert.deepEqual(sections, ['DEFAULT', 'kafka', 'kafka_metrics', 'kafka_alarm_history', 'kafka_events', 'influxdb', 'repositories', 'supervisor']);
+    // Our own reader (oslo.config's rules) reads it as written.
+    const parsed = Object.fromEntries(
+      [...parseIni(text, 'printed')].map(([section, options]) => [section, Object.fromEntries([...options].map(([o, v]) => [o, v.value]))]),
+    ) as Record<string, Record<string, unknown>>;
+    assert.equal(parsed.kafka.num_processors, '2');
+    assert.equal(parsed.kafka_events.num_processors, '2');
+    assert.equal(parsed.kafka_metrics.max_wait_time_seconds, '30');
+    assert.equal(parsed.influxdb.password, '***');
+    assert.equal(parsed.influxdb.ip_address, '10.0.0.1');
+    assert.equal(parsed.supervisor.write_retry_initial_seconds, '0.5');
+    assert.equal(parsed.repositories.metrics_driver, 'influxdb');
+    assert.equal(parsed.DEFAULT.debug, 'false');
+    assert.ok(!('log_file' in parsed.DEFAULT) && !('ignore_parse_point_error' in parsed.repositories) && !('zookeeper' in parsed));
+    assert.ok(!Object.keys(parsed).some((s) => Object.keys(parsed[s]).some((o) => /[A-Z]/.test(o))), 'snake_case names');
+  });
+
+  test('a value built from the password through a reference is hidden too', () => {
+    const file = write(`${INFLUX}[influxdb]\npassword = s3cret\nuser = u-$password\n`);
+    const { config, options } = loadEffectiveConfig([file]);
+    assert.equal(config.influxdb.user, 'u-s3cret');
+    const text = formatIni(options, [file]);
+    assert.ok(text.includes('\nuser = ***\n'));
+    assert.ok(!text.includes('s3cret'));
+  });
+
+  test('no file: the defaults', () => {
+    const text = formatIni(loadEffectiveConfig([write('[kafka_metrics]\nenabled = false\n[kafka_alarm_history]\nenabled = false\n')]).options, []);
+    assert.ok(text.includes('#   no file (the defaults)\n'));
+    assert.ok(!/^ip_address/m.test(text), 'an option without value is left out');
+  });
+
+  test('a value no INI line can hold is a ConfigError naming it', () => {
+    // A continuation line that is only a reference to a value with a leading space: " y".
+    const file = write(`${INFLUX}[kafka_metrics]\nclient_id = " y"\ntopic = x\n  $kafka_metrics.client_id\n`);
+    const { config, options } = loadEffectiveConfig([file]);
+    assert.equal(config.metrics.topic, 'x\n y');
+    throwsConfigError(() => formatIni(options, [file]), ['[kafka_metrics] topic', 'cannot be written']);
   });
 });

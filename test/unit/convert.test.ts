@@ -10,12 +10,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   convertBatch,
-  type ConvertedBatch,
   convertMessage,
   databaseFor,
   Drop,
   type MessageKind,
-  PendingBatch,
   type SourceBatch,
 } from '../../src/convert/index.js';
 import { compareCodePoints, escapeTag, quoteStringField } from '../../src/convert/line.js';
@@ -673,59 +671,6 @@ describe('convertBatch', () => {
     const b = convertBatch('alarms', source(0, [['0', alarm()], ['1', alarm({ tenantId: 't2' })]]), { databaseName: 'mon', dbPerTenant: true });
     assert.deepEqual([...b.lines.keys()], ['mon_t1', 'mon_t2']);
     assert.equal(b.lines.get('mon_t1')![0], ALARM_LINE);
-  });
-});
-
-describe('PendingBatch', () => {
-  function converted(partition: number, nextOffset: string, lines: [string, string[]][], messageCount: number): ConvertedBatch {
-    return {
-      partition,
-      nextOffset,
-      messageCount,
-      lines: new Map(lines),
-      drops: [],
-    };
-  }
-
-  test('lines appended per database in the order added; counts added', () => {
-    const p = new PendingBatch();
-    p.add(converted(0, '5', [['mon_a', ['a1', 'a2']], ['mon_b', ['b1']]], 4));
-    p.add(converted(1, '100', [['mon_b', ['b2']], ['mon_c', ['c1']]], 2));
-    p.add(converted(0, '7', [['mon_a', ['a3']]], 3));
-    assert.deepEqual([...p.lines], [
-      ['mon_a', ['a1', 'a2', 'a3']],
-      ['mon_b', ['b1', 'b2']],
-      ['mon_c', ['c1']],
-    ]);
-    assert.equal(p.messageCount, 9);
-    assert.equal(pointsIn(p.lines), 6);
-  });
-
-  test('keeps the highest next offset per partition', () => {
-    const p = new PendingBatch();
-    p.add(converted(0, '9', [], 1));
-    p.add(converted(1, '50', [], 1));
-    p.add(converted(0, '10', [], 1)); // numerically higher, though '10' < '9' as text
-    p.add(converted(1, '40', [], 1)); // lower: ignored
-    assert.deepEqual(
-      [...p.nextOffsets].sort(([a], [b]) => a - b),
-      [[0, '10'], [1, '50']],
-    );
-  });
-
-  test('compares offsets beyond 2^53 exactly', () => {
-    const p = new PendingBatch();
-    p.add(converted(0, '9007199254740995', [], 1));
-    p.add(converted(0, '9007199254740994', [], 1));
-    assert.equal(p.nextOffsets.get(0), '9007199254740995');
-  });
-
-  test('empty: nothing pending', () => {
-    const p = new PendingBatch();
-    assert.equal(p.messageCount, 0);
-    assert.equal(pointsIn(p.lines), 0);
-    assert.equal(p.lines.size, 0);
-    assert.equal(p.nextOffsets.size, 0);
   });
 });
 

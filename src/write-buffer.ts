@@ -1,0 +1,40 @@
+/**
+ * Converted batches written together in one store call: their lines per database and, per
+ * partition, the offset to commit once they are stored. It never changes the batches it is made
+ * of: a database's lines are one batch's own (read-only) array or a new array joining several.
+ */
+import type { ConvertedBatch } from './convert/index.js';
+import type { PartitionOffset } from './ports/kafka.js';
+
+export class WriteBuffer {
+  readonly lines: ReadonlyMap<string, readonly string[]>;
+  /** Per partition, the highest offset to commit. */
+  readonly offsets: readonly PartitionOffset[];
+  readonly messageCount: number;
+
+  constructor(readonly batches: readonly ConvertedBatch[]) {
+    const parts = new Map<string, (readonly string[])[]>();
+    const next = new Map<number, bigint>();
+    let messages = 0;
+    for (const b of batches) {
+      messages += b.messageCount;
+      for (const [db, list] of b.lines) {
+        const mine = parts.get(db);
+        if (mine) mine.push(list);
+        else parts.set(db, [list]);
+      }
+      const offset = BigInt(b.nextOffset);
+      if (offset > (next.get(b.partition) ?? -1n)) next.set(b.partition, offset);
+    }
+    this.lines = new Map([...parts].map(([db, lists]) => [db, lists.length === 1 ? lists[0] : lists.flat()]));
+    this.offsets = [...next].map(([partition, offset]) => ({ partition, offset: offset.toString() }));
+    this.messageCount = messages;
+  }
+}
+
+/** Messages in some converted batches. */
+export function messagesIn(batches: readonly ConvertedBatch[]): number {
+  let n = 0;
+  for (const b of batches) n += b.messageCount;
+  return n;
+}

@@ -1,0 +1,71 @@
+/** Faults are classified where they happen: what the Kafka adapter and the TLS helpers make of real client errors. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import kafkajs from 'kafkajs';
+import { classifyKafkaError } from '../../src/kafka/errors.js';
+import { Fault, FaultError, faultOf } from '../../src/ports/faults.js';
+import { certificateProblem, notTls } from '../../src/tls.js';
+
+// kafkajs is CommonJS: its error classes are not named exports.
+const { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } = kafkajs;
+
+/** An error as Node's TLS layer reports it. */
+function nodeError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+describe('classifyKafkaError', () => {
+  test('a broker out of reach, after the retries of kafkajs: Kafka lost', () => {
+    const error = new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { retryCount: 5, retryTime: 1000 });
+    const fault = classifyKafkaError(error, 'metrics');
+    assert.equal(fault.fault, Fault.KAFKA_LOST);
+    assert.equal(faultOf(fault), Fault.KAFKA_LOST);
+    assert.match(fault.message, /^Kafka client for topic metrics gave up: /);
+    assert.equal(fault.cause, error);
+  });
+
+  test('SASL credentials refused: a configuration fault', () => {
+    // (its type declaration lacks the constructor's message argument)
+    const SaslError = KafkaJSSASLAuthenticationError as unknown as new (message: string) => Error;
+    const fault = classifyKafkaError(new SaslError('SASL SCRAM SHA512 authentication failed: Authentication failed'), 'metrics');
+    assert.equal(fault.fault, Fault.CONFIGURATION);
+    assert.match(fault.message, /Kafka refused this client for topic metrics/);
+  });
+
+  test('a topic or group the client may not read, even behind the retries of kafkajs: a configuration fault', () => {
+    for (const type of ['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED']) {
+      const protocol = new KafkaJSProtocolError({ message: 'Not authorized', type, code: 29, retriable: false } as unknown as Error);
+      const fault = classifyKafkaError(new KafkaJSNumberOfRetriesExceeded(protocol, { retryCount: 1, retryTime: 1 }), 'metrics');
+      assert.equal(fault.fault, Fault.CONFIGURATION, type);
+    }
+  });
+
+  test('a broker certificate that fails verification: a configuration fault naming it', () => {
+    // kafkajs copies the socket error's code onto its connection error, then wraps that when its retries end.
+    const connection = new KafkaJSConnectionError('Connection error: self-signed certificate in certificate chain', { broker: 'localhost:9093', code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    const fault = classifyKafkaError(new KafkaJSNumberOfRetriesExceeded(connection, { retryCount: 5, retryTime: 1000 }), 'metrics');
+    assert.equal(fault.fault, Fault.CONFIGURATION);
+    assert.match(fault.message, /SELF_SIGNED_CERT_IN_CHAIN: Connection error: self-signed certificate in certificate chain/);
+  });
+
+  test('an error already classified passes as it is', () => {
+    const error = new FaultError(Fault.CONFIGURATION, 'x');
+    assert.equal(classifyKafkaError(error, 'metrics'), error);
+  });
+});
+
+describe('TLS errors', () => {
+  test('certificate verification codes, found along the causes', () => {
+    assert.equal(certificateProblem(nodeError('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate')), 'UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate');
+    assert.equal(certificateProblem({ cause: { cause: nodeError('CERT_HAS_EXPIRED', 'certificate has expired') } }), 'CERT_HAS_EXPIRED: certificate has expired');
+    assert.equal(certificateProblem(nodeError('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames")), "ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames");
+    assert.equal(certificateProblem(nodeError('ECONNREFUSED', 'connect ECONNREFUSED')), undefined);
+    assert.equal(certificateProblem(undefined), undefined);
+  });
+
+  test('a plain port behind an https URL', () => {
+    assert.ok(notTls(nodeError('EPROTO', 'write EPROTO 80EC64CCB27F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number')));
+    assert.ok(notTls(nodeError('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number')));
+    assert.ok(!notTls(nodeError('ECONNRESET', 'socket hang up')));
+  });
+});
