@@ -42,6 +42,7 @@ type SessionCommand =
   | { type: 'HOLD' } // keep fetched batches waiting
   | { type: 'BEAT' } // waiting batches: keep the membership alive
   | { type: 'END' } // waiting and later batches: never hand on
+  | { type: 'LISTEN' } // report the next broker answer (once)
   | { type: 'PAUSE_TOPIC' }
   | { type: 'RESUME_TOPIC' }
   | { type: 'COMMIT'; offsets: readonly PartitionOffset[]; messageCount: number }
@@ -62,6 +63,7 @@ type Wake = 'go' | 'beat' | 'end';
 const session = fromCallback<SessionCommand, { connect: () => KafkaConsumerPort }, SessionReport>(({ input, sendBack, receive }) => {
   const kafka = input.connect();
   let open = false;
+  let listening = false;
   let ended = false;
   let left = false;
   let commits = Promise.resolve();
@@ -73,7 +75,13 @@ const session = fromCallback<SessionCommand, { connect: () => KafkaConsumerPort 
   };
 
   kafka.onCrash((error) => sendBack({ type: 'KAFKA_FAILED', error }));
-  kafka.onStatus((status) => sendBack({ type: status === 'joined' ? 'JOINED' : 'CONTACT' }));
+  kafka.onStatus((status) => {
+    if (status === 'joined') sendBack({ type: 'JOINED' });
+    else if (listening) {
+      listening = false; // every broker answer would be an event; the machine asks for one at a time
+      sendBack({ type: 'CONTACT' });
+    }
+  });
 
   receive((command) => {
     switch (command.type) {
@@ -90,6 +98,9 @@ const session = fromCallback<SessionCommand, { connect: () => KafkaConsumerPort 
       case 'END':
         ended = true;
         wakeAll('end');
+        break;
+      case 'LISTEN':
+        listening = true;
         break;
       case 'PAUSE_TOPIC':
         kafka.pause();
@@ -171,7 +182,7 @@ export const consumerMachine = setup({
       enqueue.sendTo('session', { type: 'COMMIT', offsets: params.offsets, messageCount: params.messageCount } satisfies SessionCommand);
     }),
     countCommitted: ({ context }, params: { messageCount: number }) => {
-      context.stats.committed += params.messageCount;
+      context.stats.add({ committed: params.messageCount });
     },
     logCommitFailed: ({ context }, params: { offsets: readonly PartitionOffset[]; error: unknown }) => {
       context.log.warn({ err: messageOf(params.error), offsets: params.offsets }, 'offset commit failed; these messages will be read again');
@@ -233,12 +244,18 @@ export const consumerMachine = setup({
             draining: {
               entry: [{ type: 'tell', params: { type: 'END' } }, { type: 'tell', params: { type: 'PAUSE_TOPIC' } }],
               always: { guard: 'isSettled', target: 'drained' },
-              // Its writer cannot store what is in flight: leave anyway, committing none of it.
-              on: { DISCONNECT: 'disconnecting' },
+              on: {
+                // Its writer cannot store what is in flight: leave anyway, committing none of it.
+                DISCONNECT: 'disconnecting',
+                JOINED: { actions: { type: 'tell', params: { type: 'PAUSE_TOPIC' } } },
+              },
             },
             drained: {
               entry: { type: 'report', params: { type: 'CONSUMER_DRAINED' } },
-              on: { DISCONNECT: 'disconnecting' },
+              on: {
+                DISCONNECT: 'disconnecting',
+                JOINED: { actions: { type: 'tell', params: { type: 'PAUSE_TOPIC' } } },
+              },
             },
             disconnecting: {
               entry: { type: 'tell', params: { type: 'LEAVE' } },
@@ -249,7 +266,10 @@ export const consumerMachine = setup({
         contact: {
           initial: 'quiet',
           states: {
-            quiet: { on: { CONTACT: { target: 'reported', actions: { type: 'report', params: { type: 'KAFKA_CONTACT' } } } } },
+            quiet: {
+              entry: { type: 'tell', params: { type: 'LISTEN' } },
+              on: { CONTACT: { target: 'reported', actions: { type: 'report', params: { type: 'KAFKA_CONTACT' } } } },
+            },
             reported: { after: { contactEvery: 'quiet' } },
           },
         },

@@ -24,8 +24,7 @@ export const converterMachine = setup({
   actions: {
     countAndLogDrops: ({ context }, params: { topic: string; converted: ConvertedBatch }) => {
       const { converted, topic } = params;
-      context.stats.fetched += converted.messageCount;
-      context.stats.dropped += converted.drops.length;
+      context.stats.add({ fetched: converted.messageCount, dropped: converted.drops.length });
       for (const d of converted.drops) {
         context.log.warn({ topic, partition: d.partition, offset: d.offset, reason: d.reason }, 'message dropped');
       }

@@ -10,7 +10,8 @@
  *   with each failure; at once on STOP); `recovering` (restarted with the held batches first:
  *   `unproven` until it stores a batch, then `proving` until it has not failed for
  *   `healthyAfterMs`, when the backoff starts again from its initial delay); `halted` (a
- *   configuration fault, or a failure while stopping: no restart, nothing held is committed).
+ *   configuration fault, an unclassified error, a failure while stopping, or the supervisor's
+ *   HALT_WRITER: no restart, nothing held is committed).
  * Then final `stopped` (the consumer left the group) or `failed` (the Kafka client gave up; the
  * error is in the output).
  *
@@ -22,7 +23,7 @@ import { backoffDelay } from '../src/backoff.js';
 import type { ConvertedBatch } from '../src/convert/index.js';
 import type { Logger } from '../src/observe/log.js';
 import type { TopicStats } from '../src/observe/stats.js';
-import { Fault, faultOf, messageOf } from '../src/ports/faults.js';
+import { Fault, FaultError, faultOf, messageOf } from '../src/ports/faults.js';
 import { messagesIn } from '../src/write-buffer.js';
 import { consumerMachine, type ConsumerSettings } from './consumer.js';
 import { converterMachine, type ConverterSettings } from './converter.js';
@@ -37,6 +38,7 @@ import type {
   KafkaContact,
   Stop,
   SupervisorReport,
+  WriterHalted,
 } from './events.js';
 import { writerMachine, type WriterOutput, type WriterSettings } from './writer.js';
 
@@ -104,12 +106,25 @@ export const pipelineMachine = setup({
     healthyAfter: ({ context }) => context.restart.healthyAfterMs,
   },
   guards: {
-    writerMisconfigured: ({ event }) => event.type === 'xstate.done.actor.writer' && faultOf(event.output.error) === Fault.CONFIGURATION,
+    /** A configuration fault, or an error nobody classified (a bug): a restart would fail the same way. */
+    writerCannotRecover: ({ event }) => {
+      if (event.type !== 'xstate.done.actor.writer') return false;
+      const fault = faultOf(event.output.error);
+      return fault === undefined || fault === Fault.CONFIGURATION;
+    },
     isStopping: stateIn(STOPPING),
     endedWithError: (_, params: { error?: unknown }) => params.error !== undefined,
   },
   actions: {
     report: sendParent((_, report: SupervisorReport) => report),
+    /** What it holds stays uncommitted. */
+    reportHalted: sendParent(({ context }, params: { error: unknown }): WriterHalted => ({
+      type: 'WRITER_HALTED',
+      pipeline: context.id,
+      fault: faultOf(params.error),
+      reason: messageOf(params.error),
+      unstored: messagesIn(context.held),
+    })),
     /** A writer that has just failed would drop the batch, and a later batch of its partition be committed past it: hold it. */
     writeOrHold: enqueueActions(({ context, self, enqueue }, params: { batch: ConvertedBatch }) => {
       if (self.getSnapshot().children.writer?.getSnapshot().status === 'active') enqueue.sendTo('writer', { type: 'BATCH_CONVERTED', batch: params.batch });
@@ -140,6 +155,7 @@ export const pipelineMachine = setup({
         'writer failed; its consumer is paused until it is restarted',
       );
     },
+    logNotRestarted: ({ context }) => context.log.warn({ held: messagesIn(context.held) }, 'writer not restarted again: too many restarts'),
     logRestart: ({ context }) => context.log.info({ held: messagesIn(context.held) }, 'restarting writer'),
     logHealthy: ({ context }) => context.log.info({ failures: context.failures }, 'writer healthy again'),
     resetFailures: assign({ failures: 0 }),
@@ -199,20 +215,11 @@ export const pipelineMachine = setup({
           on: {
             'xstate.done.actor.writer': [
               {
-                guard: or(['writerMisconfigured', 'isStopping']),
+                guard: or(['writerCannotRecover', 'isStopping']),
                 target: '.halted',
                 actions: [
                   { type: 'hold', params: ({ event }) => ({ batches: event.output.unstored }) },
-                  {
-                    type: 'report',
-                    params: ({ context, event }) => ({
-                      type: 'WRITER_HALTED',
-                      pipeline: context.id,
-                      fault: faultOf(event.output.error),
-                      reason: messageOf(event.output.error),
-                      unstored: messagesIn(context.held),
-                    }),
-                  },
+                  { type: 'reportHalted', params: ({ event }) => ({ error: event.output.error }) },
                 ],
               },
               {
@@ -238,16 +245,7 @@ export const pipelineMachine = setup({
                 // The supervisor gave up on it (too many restarts).
                 HALT_WRITER: {
                   target: 'halted',
-                  actions: {
-                    type: 'report',
-                    params: ({ context }) => ({
-                      type: 'WRITER_HALTED',
-                      pipeline: context.id,
-                      fault: Fault.TRANSIENT,
-                      reason: 'not restarted again',
-                      unstored: messagesIn(context.held),
-                    }),
-                  },
+                  actions: ['logNotRestarted', { type: 'reportHalted', params: { error: new FaultError(Fault.TRANSIENT, 'not restarted again: too many restarts') } }],
                 },
               },
               after: { restartDelay: 'recovering' },

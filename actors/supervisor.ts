@@ -10,7 +10,7 @@
  * - More than `maxRestarts` writer restarts within `restartPeriodMs` (OTP's restart intensity)
  *   escalate: flush what can be flushed (for at most ESCALATION_FLUSH_MS), exit 75.
  * - A writer halted by a configuration fault (credentials refused, certificate not trusted):
- *   nothing more is flushed; exit 78 at once.
+ *   nothing more is flushed; exit 78 at once (70 for an error no adapter classified).
  * - A pipeline whose brokers have not answered for `kafkaLossGraceMs` escalates: flush, exit 69.
  * - A stop that takes longer than `stopTimeoutMs` ends anyway (exit 75 unless already decided); a
  *   writer that fails while stopping cannot store anything more, and the stop ends without it.
@@ -47,6 +47,7 @@ export const ESCALATION_FLUSH_MS = 5_000;
 /** What a fault means for the process. */
 const EXIT_FOR_FAULT: Readonly<Record<Fault, ExitCode>> = {
   [Fault.TRANSIENT]: ExitCode.INFLUX_FAILED,
+  [Fault.UNREACHABLE]: ExitCode.INFLUX_FAILED,
   [Fault.CONFIGURATION]: ExitCode.CONFIG,
   [Fault.KAFKA_LOST]: ExitCode.KAFKA_UNAVAILABLE,
 };
@@ -82,10 +83,11 @@ function pipelineFailure(event: PipelineEnded): SupervisorOutput {
 }
 
 function haltedOutcome(event: WriterHalted): SupervisorOutput {
-  if (event.fault === Fault.CONFIGURATION) return { exitCode: ExitCode.CONFIG, reason: `${event.pipeline}: configuration fault: ${event.reason}` };
+  const exitCode = exitCodeFor(event.fault);
+  if (exitCode === ExitCode.CONFIG) return { exitCode, reason: `${event.pipeline}: configuration fault: ${event.reason}` };
   return {
-    exitCode: exitCodeFor(event.fault),
-    reason: `${event.pipeline}: the writer failed while stopping; ${event.unstored} messages not stored (nothing of them committed): ${event.reason}`,
+    exitCode,
+    reason: `${event.pipeline}: the writer failed and was not restarted; ${event.unstored} messages not stored (nothing of them committed): ${event.reason}`,
   };
 }
 
@@ -123,11 +125,15 @@ export const supervisorMachine = setup({
     countWriterDown: assign({ writersDown: ({ context }) => context.writersDown + 1 }),
     /** A restart counts towards the intensity for restartPeriodMs. */
     countRestart: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ writersDown: Math.max(0, context.writersDown - 1), recentRestarts: context.recentRestarts + 1 });
+      enqueue.assign({ writersDown: context.writersDown - 1, recentRestarts: context.recentRestarts + 1 });
       enqueue.raise({ type: 'RESTART_EXPIRED' }, { delay: context.settings.restartPeriodMs });
     }),
     forgetRestart: assign({ recentRestarts: ({ context }) => context.recentRestarts - 1 }),
-    decideExit: assign({ outcome: ({ context }, outcome: SupervisorOutput) => context.outcome ?? outcome }), // the first reason stands
+    /** The first reason stands, but a configuration fault wins: no restart can mend it. */
+    decideExit: assign({
+      outcome: ({ context }, outcome: SupervisorOutput) =>
+        !context.outcome || (outcome.exitCode === ExitCode.CONFIG && context.outcome.exitCode !== ExitCode.CONFIG) ? outcome : context.outcome,
+    }),
     logStop: ({ context }) => {
       if (context.outcome) context.log.warn(context.outcome, 'escalating: flushing what can be flushed, then exiting');
       else context.log.info('stopping: flushing and committing what was fetched');
@@ -190,7 +196,7 @@ export const supervisorMachine = setup({
     ],
     WRITER_RESTARTED: { actions: 'countRestart' },
     RESTART_EXPIRED: { actions: 'forgetRestart' },
-    // Not restarted: a configuration fault ends the process at once, flushing nothing more.
+    // Not restarted: a configuration fault (or a bug) ends the process at once, flushing nothing more.
     WRITER_HALTED: { target: '.failed', actions: { type: 'decideExit', params: ({ event }) => haltedOutcome(event) } },
     'xstate.error.actor.*': { target: '.failed', actions: { type: 'decideExit', params: ({ event }) => pipelineFailure(event) } },
     // A pipeline ends before a stop only when its Kafka client gave up.
@@ -216,7 +222,8 @@ export const supervisorMachine = setup({
       entry: ['logStop', { type: 'tellPipelines', params: { type: 'STOP' } }],
       after: {
         stopTimeout: [
-          // Everything is committed; only leaving the group is slow.
+          // Everything that could be is committed; only leaving the group is slow.
+          { guard: and(['noneDraining', 'exitDecided']), target: 'failed' },
           { guard: 'noneDraining', target: 'stopped' },
           {
             target: 'failed',
@@ -244,7 +251,7 @@ export const supervisorMachine = setup({
                 target: '#supervisor.failed',
                 actions: { type: 'decideExit', params: ({ event }) => pipelineFailure(event) },
               },
-              { actions: 'countStopped' },
+              { actions: ['countStopped', 'countDrained'] },
             ],
           },
         },
@@ -261,7 +268,8 @@ export const supervisorMachine = setup({
       on: {
         STOP: {}, // already stopping
         KAFKA_LOST: {},
-        WRITER_DOWN: {},
+        // Counted, not escalated: its pipeline restarts it at once to flush.
+        WRITER_DOWN: { actions: 'countWriterDown' },
       },
     },
     stopped: { type: 'final' },

@@ -3,7 +3,7 @@
  * messages are pending or `maxWaitMs` after the first of them, one write at a time, then reports
  * the stored offsets. After FLUSH (the pipeline is stopping) every batch is written as soon as it
  * comes. A write that fails for a transient reason is tried again after a backoff, up to
- * `retry.attempts` times, but not while flushing; then, or at once for any other fault, the writer
+ * `retry.attempts` times (an unreachable InfluxDB not while flushing); then, or at once for any other fault, the writer
  * ends in `failed`, its output holding the error and every batch it could not store, and its
  * pipeline decides what next. A writer started with `carryOver` writes those batches first, at once.
  *
@@ -87,8 +87,9 @@ export const writerMachine = setup({
     hasPending: ({ context }) => context.pending.length > 0,
     isFull: ({ context }) => messagesIn(context.pending) >= context.batchSize,
     isFlushing: stateIn('#writer.active.mode.flushing'),
-    /** Only a transient fault is retried, while attempts are left. */
-    mayRetry: ({ context }) => faultOf(context.error) === Fault.TRANSIENT && context.failures < context.retry.attempts,
+    /** A passing fault is retried while attempts are left; while flushing, not when InfluxDB cannot be reached at all. */
+    mayRetry: ({ context }) => context.failures < context.retry.attempts && faultOf(context.error) === Fault.TRANSIENT,
+    mayRetryUnreachable: ({ context }) => context.failures < context.retry.attempts && faultOf(context.error) === Fault.UNREACHABLE,
   },
   actions: {
     gather: assign({ pending: ({ context }, params: { batch: ConvertedBatch }) => [...context.pending, params.batch] }),
@@ -103,9 +104,7 @@ export const writerMachine = setup({
       );
     },
     countStored: ({ context }, report: StoreReport) => {
-      context.stats.stored += report.stored;
-      context.stats.refused += report.refused;
-      context.stats.writes++;
+      context.stats.add({ stored: report.stored, refused: report.refused, writes: 1 });
       context.log.debug({ messages: context.writing?.messageCount, ...report }, 'batch stored');
     },
     reportStored: sendParent(({ context }): BatchStored => ({
@@ -172,8 +171,9 @@ export const writerMachine = setup({
                 },
                 failedAttempt: {
                   always: [
-                    // A stop does not wait for InfluxDB to come back.
-                    { guard: and(['mayRetry', not('isFlushing')]), target: 'backingOff' },
+                    { guard: 'mayRetry', target: 'backingOff' },
+                    // A stop does not wait for an InfluxDB that cannot be reached to come back.
+                    { guard: and(['mayRetryUnreachable', not('isFlushing')]), target: 'backingOff' },
                     { target: '#writer.failed' },
                   ],
                 },

@@ -117,6 +117,9 @@ export interface QueryResult {
   series?: { name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }[];
 }
 
+/** Socket errors that mean no connection could be made at all. */
+const NO_CONNECTION: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
 function toInfluxError(err: unknown, url: string): InfluxError {
   if (err instanceof InfluxError) return err;
   const certificate = certificateProblem(err);
@@ -144,5 +147,6 @@ function toInfluxError(err: unknown, url: string): InfluxError {
     return classifyHttpError(err.statusCode, text || err.statusMessage || '');
   }
   const e = err as NodeJS.ErrnoException;
-  return new InfluxError(InfluxErrorCode.UNAVAILABLE, `InfluxDB unreachable: ${e?.code ?? ''} ${e?.message ?? String(err)}`.trim());
+  const code = NO_CONNECTION.has(e?.code ?? '') ? InfluxErrorCode.UNREACHABLE : InfluxErrorCode.UNAVAILABLE;
+  return new InfluxError(code, `InfluxDB unreachable: ${e?.code ?? ''} ${e?.message ?? String(err)}`.trim());
 }

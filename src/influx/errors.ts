@@ -19,8 +19,10 @@ export const InfluxErrorCode = {
   RETENTION_POLICY_NOT_FOUND: 'RETENTION_POLICY_NOT_FOUND',
   /** The server's TLS certificate failed verification, or the server does not speak TLS. */
   TLS_REJECTED: 'TLS_REJECTED',
-  /** Connection refused/reset, timeout, 5xx: try again later. */
+  /** Connection reset, timeout, 5xx: try again later. */
   UNAVAILABLE: 'UNAVAILABLE',
+  /** No connection at all (refused, no route, no such host): try again later. */
+  UNREACHABLE: 'UNREACHABLE',
   /** A statement of a /query request failed. */
   QUERY_FAILED: 'QUERY_FAILED',
 } as const;
@@ -36,6 +38,7 @@ const FAULT: Readonly<Record<InfluxErrorCode, Fault>> = {
   RETENTION_POLICY_NOT_FOUND: Fault.CONFIGURATION,
   TLS_REJECTED: Fault.CONFIGURATION,
   UNAVAILABLE: Fault.TRANSIENT,
+  UNREACHABLE: Fault.UNREACHABLE,
   QUERY_FAILED: Fault.TRANSIENT,
 };
 

@@ -62,11 +62,19 @@ export class PointStore implements BatchStore {
     }
   }
 
+  /**
+   * A missing database is created (with its retention policy), and so is a missing default retention
+   * policy when one is configured: another writer may be between its CREATE DATABASE and its CREATE
+   * RETENTION POLICY. Still missing after that, it is a configuration fault.
+   */
   private async writeCreatingDatabase(database: string, lines: readonly string[]) {
     try {
       return await this.http.write(database, lines);
     } catch (err) {
-      if (!(err instanceof InfluxError) || err.code !== InfluxErrorCode.DATABASE_NOT_FOUND) throw err;
+      const missing =
+        err instanceof InfluxError &&
+        (err.code === InfluxErrorCode.DATABASE_NOT_FOUND || (err.code === InfluxErrorCode.RETENTION_POLICY_NOT_FOUND && this.options.retentionHours > 0));
+      if (!missing) throw err;
       this.options.log.info({ database, retentionHours: this.options.retentionHours }, 'creating database');
       await this.http.createDatabase(database, this.options.retentionHours);
       return this.http.write(database, lines);

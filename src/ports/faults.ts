@@ -3,8 +3,11 @@
  * fault it is, and the supervisor maps that to what the process does, without knowing the adapter.
  */
 export const Fault = {
-  /** A passing failure (InfluxDB unreachable, a timeout, a 5xx): try again, restart the writer. */
+  /** A passing failure (a timeout, a 5xx): try again, restart the writer. */
   TRANSIENT: 'transient',
+  /** The service cannot be reached at all (connection refused, no route, no such host): retried like a
+   * transient fault, but a stop does not wait for it to come back. */
+  UNREACHABLE: 'unreachable',
   /** A setting is wrong (credentials refused, a certificate not trusted, a retention policy missing): no retry helps; exit 78. */
   CONFIGURATION: 'configuration',
   /** Kafka is out of reach, or its client gave up: exit 69, and systemd starts the process again. */

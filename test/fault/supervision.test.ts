@@ -68,10 +68,10 @@ class Harness {
 
   /** The consumer joins its group and a broker answers. */
   async join(): Promise<void> {
-    await settle();
+    await waitFor(this.actor, () => this.kafka.handler !== undefined, { timeout: 1_000 }); // run() was called
     this.kafka.emit('joined');
     this.kafka.emit('contact');
-    await settle();
+    await waitFor(this.actor, (s) => s.matches('running'), { timeout: 1_000 });
   }
 
   state(): unknown {
@@ -267,7 +267,7 @@ describe('configuration faults fail fast', () => {
 });
 
 describe('a stop during a fault ends promptly', () => {
-  test('SIGTERM while the writer backs off: the retry happens at once; InfluxDB still down: exit 75 with no time passed', async () => {
+  test('SIGTERM while the writer backs off: the retry happens at once; InfluxDB still refusing connections: exit 75 with no time passed', async () => {
     const h = new Harness({}, { writer: { retry: { attempts: 5, initialMs: 10_000, maxMs: 10_000 } } });
     await h.join();
     h.store.failing = true;
@@ -294,6 +294,25 @@ describe('a stop during a fault ends promptly', () => {
     assert.equal(h.clock.now(), 0);
     assert.deepEqual(snapshot.output, { exitCode: ExitCode.OK, reason: 'stopped' });
     assert.deepEqual(h.kafka.commits, [[{ partition: 0, offset: '10' }]]);
+  });
+});
+
+describe('a stop while InfluxDB answers errors', () => {
+  test('5xx during a stop are retried as usual: stored once InfluxDB answers, exit 0', async () => {
+    const h = new Harness({}, { writer: { retry: { attempts: 5, initialMs: 100, maxMs: 100 } } });
+    await h.join();
+    h.kafka.deliver(0, 0, 4);
+    await settle();
+    h.store.failing = true;
+    h.store.error = classifyHttpError(503, 'request throttled');
+    h.actor.send({ type: 'STOP' });
+    await h.advance(150);
+    assert.equal(h.store.calls, 2, 'the flush, and a retry after 100 ms');
+    h.store.failing = false;
+    await h.advance(100);
+    const snapshot = await waitFor(h.actor, (s) => s.status === 'done', { timeout: 1_000 });
+    assert.deepEqual(snapshot.output, { exitCode: ExitCode.OK, reason: 'stopped' });
+    assert.deepEqual(h.kafka.commits, [[{ partition: 0, offset: '4' }]]);
   });
 });
 
@@ -369,7 +388,7 @@ describe('graceful stop', () => {
     assert.deepEqual(snapshot.output, { exitCode: ExitCode.OK, reason: 'stopped' });
   });
 
-  test('a stop while InfluxDB is down: one attempt, then exit 75 at once, with nothing unstored committed', async () => {
+  test('a stop while InfluxDB refuses connections: one attempt, then exit 75 at once, with nothing unstored committed', async () => {
     const h = new Harness({}, { writer: { retry: { attempts: 5, initialMs: 100, maxMs: 100 } } });
     await h.join();
     h.kafka.deliver(0, 0, 10);
@@ -380,7 +399,7 @@ describe('graceful stop', () => {
     const snapshot = await waitFor(h.actor, (s) => s.status === 'done', { timeout: 1_000 });
     assert.equal(h.clock.now(), 0, 'no simulated time passed: no retry, no stop timeout');
     assert.equal(snapshot.output?.exitCode, ExitCode.INFLUX_FAILED);
-    assert.match(snapshot.output!.reason, /the writer failed while stopping; 4 messages not stored/);
+    assert.match(snapshot.output!.reason, /the writer failed and was not restarted; 4 messages not stored/);
     assert.deepEqual(h.journal, ['store 10', 'commit 0:10', 'pause', 'store failed 4', 'disconnect'], 'stop fetching, one attempt, leave the group');
     assert.deepEqual(h.kafka.commits, [[{ partition: 0, offset: '10' }]], 'only what was stored');
   });

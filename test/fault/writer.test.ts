@@ -57,13 +57,13 @@ test('a writer started with a failed one’s batches during a stop writes them, 
   assert.equal(stored.length, 2);
 });
 
-test('while flushing a failed write is not retried: the writer fails at once with every batch it holds (store swapped with .provide())', async () => {
+test('while flushing, a write to an InfluxDB that cannot be reached is not retried: the writer fails at once with every batch it holds (store swapped with .provide())', async () => {
   let calls = 0;
   const failing = writerMachine.provide({
     actors: {
       storeBatch: fromPromise<StoreReport, StoreInput>(async () => {
         calls++;
-        throw new InfluxError(InfluxErrorCode.UNAVAILABLE, 'InfluxDB unreachable: ECONNREFUSED');
+        throw new InfluxError(InfluxErrorCode.UNREACHABLE, 'InfluxDB unreachable: ECONNREFUSED');
       }),
     },
   });
@@ -84,7 +84,7 @@ test('while flushing a failed write is not retried: the writer fails at once wit
   const actor = createActor(parent, { clock: new SimulatedClock() }).start();
   await waitFor(actor, () => output !== undefined, { timeout: 1_000 });
   assert.equal(calls, 1, 'no retry while flushing');
-  assert.equal((output!.error as InfluxError).code, InfluxErrorCode.UNAVAILABLE);
+  assert.equal((output!.error as InfluxError).code, InfluxErrorCode.UNREACHABLE);
   assert.equal(output!.unstored.length, 1);
   assert.equal(output!.unstored[0].messageCount, 4);
 });

@@ -68,7 +68,7 @@ export class FakeKafka implements KafkaConsumerPort {
 /** A store that succeeds or fails (InfluxDB unreachable, or the error the test sets) as the test says. */
 export class FakeStore implements BatchStore {
   failing = false;
-  /** With `failing`: the error thrown (default: InfluxDB unreachable, a transient fault). */
+  /** With `failing`: the error thrown (default: InfluxDB refusing connections). */
   error?: Error;
   /** Answers only once `answer()` is called (or the call is aborted): InfluxDB hanging. */
   hanging = false;
@@ -89,7 +89,7 @@ export class FakeStore implements BatchStore {
     }
     if (this.failing) {
       this.journal.push(`store failed ${n}`);
-      throw this.error ?? new InfluxError(InfluxErrorCode.UNAVAILABLE, 'InfluxDB unreachable: ECONNREFUSED');
+      throw this.error ?? new InfluxError(InfluxErrorCode.UNREACHABLE, 'InfluxDB unreachable: ECONNREFUSED');
     }
     this.stored += n;
     this.journal.push(`store ${n}`);

@@ -117,6 +117,18 @@ describe('PointStore on a real InfluxDB', () => {
     assert.equal((await rows(db, 'value', 'cpu')).length, 1);
   });
 
+  test('a database without a default retention policy: with retentionHours it is created and the write goes on; without, a configuration fault', async (t) => {
+    const db = database(t);
+    await influxQuery(s.influx.url, `CREATE DATABASE ${quoteIdentifier(db)}`);
+    await influxQuery(s.influx.url, `DROP RETENTION POLICY "autogen" ON ${quoteIdentifier(db)}`);
+    const without = await rejection(storeOn(new InfluxHttp({ url: s.influx.url })).store(new Map([[db, [metricLine('cpu', 1, Date.now())]]])));
+    assert.equal(without.code, InfluxErrorCode.RETENTION_POLICY_NOT_FOUND);
+    assert.equal(without.fault, Fault.CONFIGURATION);
+    const store = storeOn(new InfluxHttp({ url: s.influx.url }), { retentionHours: 2 });
+    assert.deepEqual(await store.store(new Map([[db, [metricLine('cpu', 1, Date.now())]]])), { stored: 1, refused: 0 });
+    assert.equal((await rows(db, 'value', 'cpu')).length, 1);
+  });
+
   test('creating an existing database with its retention policy again is harmless', async (t) => {
     const db = database(t);
     const http = new InfluxHttp({ url: s.influx.url });
@@ -223,12 +235,12 @@ describe('InfluxHttp credentials and reachability', () => {
     assert.equal(err.code, InfluxErrorCode.AUTH_FAILED);
   });
 
-  test('unreachable port -> UNAVAILABLE, transient, after one attempt (the writer actor retries)', async () => {
+  test('a port nothing listens on -> UNREACHABLE, after one attempt (the writer actor retries)', async () => {
     const connection: InfluxConnection = { url: 'http://127.0.0.1:1', timeoutMs: 2000 };
     const http = new CountingHttp(connection);
     const err = await rejection(storeOn(http).store(new Map([['never', ['m value=1 1000']]])));
-    assert.equal(err.code, InfluxErrorCode.UNAVAILABLE);
-    assert.equal(err.fault, Fault.TRANSIENT);
+    assert.equal(err.code, InfluxErrorCode.UNREACHABLE);
+    assert.equal(err.fault, Fault.UNREACHABLE);
     assert.match(err.message, /ECONNREFUSED/);
     assert.deepEqual(http.writes, [1]);
   });

@@ -64,10 +64,11 @@ describe('classifyHttpError', () => {
     assert.match(tls.message, /set \[influxdb\] ssl = true/);
   });
 
-  test('only authorization, retention policy and TLS problems are configuration faults', () => {
+  test('only authorization, retention policy and TLS problems are configuration faults; no connection at all is unreachable', () => {
     const configuration: string[] = [InfluxErrorCode.AUTH_FAILED, InfluxErrorCode.RETENTION_POLICY_NOT_FOUND, InfluxErrorCode.TLS_REJECTED];
     for (const code of Object.values(InfluxErrorCode)) {
-      assert.equal(new InfluxError(code, 'x').fault, configuration.includes(code) ? Fault.CONFIGURATION : Fault.TRANSIENT, code);
+      const expected = configuration.includes(code) ? Fault.CONFIGURATION : code === InfluxErrorCode.UNREACHABLE ? Fault.UNREACHABLE : Fault.TRANSIENT;
+      assert.equal(new InfluxError(code, 'x').fault, expected, code);
     }
   });
 });
