@@ -2,6 +2,7 @@
 import { Kafka, logLevel, type Consumer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { BatchHandler, KafkaConsumerPort, KafkaStatus, PartitionOffset } from '../ports/kafka.js';
+import { installCodecs } from './codecs.js';
 import { CommitGuard } from './commit-guard.js';
 import { classifyKafkaError } from './errors.js';
 
@@ -35,8 +36,11 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
   private readonly statusListeners: ((status: KafkaStatus) => void)[] = [];
   private starting?: Promise<void>;
   private closing = false;
+  /** Partitions of the current assignment (named when a fetch fails). */
+  private assigned: readonly number[] = [];
 
   constructor(private readonly options: KafkaConsumerOptions) {
+    installCodecs();
     const kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -47,6 +51,7 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = payload.memberAssignment[options.topic] ?? [];
       this.guard.assign(mine);
+      this.assigned = mine;
       options.log.info({ partitions: mine }, 'joined consumer group');
       for (const l of this.statusListeners) l('joined');
     });
@@ -59,7 +64,7 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
     }
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) return;
-      const error = classifyKafkaError(payload.error, options.topic);
+      const error = classifyKafkaError(payload.error, options.topic, this.assigned);
       for (const l of this.crashListeners) l(error);
     });
   }
@@ -76,7 +81,7 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
     try {
       await this.start(handler);
     } catch (error) {
-      throw classifyKafkaError(error, this.options.topic);
+      throw classifyKafkaError(error, this.options.topic, this.assigned);
     }
   }
 

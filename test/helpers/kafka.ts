@@ -1,6 +1,10 @@
 /** Kafka for tests and benchmarks: topics, producing sample messages, reading committed offsets. */
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pRetry from 'p-retry';
+import { ROOT } from './paths.js';
 
 function client(brokers: string[]): Kafka {
   return new Kafka({ clientId: 'persister-test', brokers, logLevel: logLevel.NOTHING });
@@ -86,4 +90,38 @@ async function offsetsOnce(brokers: string[], groupId: string, topic: string) {
   } finally {
     await admin.disconnect();
   }
+}
+
+export type JavaCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/**
+ * Produces values (one message each, no newlines in them) with Kafka's own Java console producer
+ * from the stack's jars, compressing its batches with `codec`: what real producers send.
+ */
+export async function produceWithJava(brokers: string[], topic: string, values: readonly string[], codec: JavaCodec): Promise<void> {
+  const cache = join(ROOT, '.stack', 'cache');
+  const kafkaHome = readdirSync(cache).find((d) => /^kafka-\d/.test(d));
+  if (!kafkaHome) throw new Error(`no Kafka jars under ${cache}: bring the stack up first`);
+  const child = spawn(
+    'java',
+    [
+      '-cp',
+      join(cache, kafkaHome, 'libs', '*'),
+      'org.apache.kafka.tools.ConsoleProducer',
+      '--bootstrap-server',
+      brokers.join(','),
+      '--topic',
+      topic,
+      '--compression-codec',
+      codec,
+      '--producer-property',
+      'linger.ms=20',
+    ],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(`${values.join('\n')}\n`);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`Java producer (${codec}) exited with ${code}: ${stderr.slice(-2000)}`);
 }
