@@ -1,4 +1,5 @@
 /** Wires the configuration to the supervisor: one pipeline per enabled topic and processor. */
+import { readFileSync } from 'node:fs';
 import { createActor } from 'xstate';
 import type { PipelineInput, RestartPolicy } from '../actors/pipeline.js';
 import { type SupervisionSettings, supervisorMachine } from '../actors/supervisor.js';
@@ -8,6 +9,7 @@ import { ExitCode } from './exit-codes.js';
 import { InfluxHttp, influxUrl } from './influx/client.js';
 import { PointStore } from './influx/store.js';
 import { KafkaTopicConsumer } from './kafka/consumer.js';
+import { clientSecurity } from './kafka/security.js';
 import type { Logger } from './observe/log.js';
 import { TopicStats } from './observe/stats.js';
 import { secondsToMs } from './units.js';
@@ -40,6 +42,7 @@ export function pipelineInputs(config: PersisterConfig, log: Logger): { pipeline
     user: influxdb.user,
     password: influxdb.password,
     verifySsl: influxdb.verifySsl,
+    ca: influxdb.sslCaFile ? readFileSync(influxdb.sslCaFile) : undefined,
   });
   if (influxdb.ssl && !influxdb.verifySsl) log.warn({ url: http.connection.url }, 'InfluxDB certificate not verified (verify_ssl = false)');
   const restart: RestartPolicy = {
@@ -51,6 +54,7 @@ export function pipelineInputs(config: PersisterConfig, log: Logger): { pipeline
   const stats: TopicStats[] = [];
   for (const [kind, topic] of enabledTopics(config)) {
     const topicStats = new TopicStats(topic.topic);
+    const security = clientSecurity(topic);
     stats.push(topicStats);
     for (let i = 0; i < topic.numProcessors; i++) {
       const id = `${kind}-${i}`;
@@ -62,6 +66,7 @@ export function pipelineInputs(config: PersisterConfig, log: Logger): { pipeline
           connect: () =>
             new KafkaTopicConsumer({
               brokers: topic.uri,
+              security,
               clientId: topic.clientId,
               groupId: topic.groupId,
               topic: topic.topic,

@@ -1,4 +1,5 @@
 /** Conversion of an option's text (already interpolated) to its typed value. */
+import { accessSync, constants } from 'node:fs';
 import type { OptionSpec } from './schema.js';
 
 /** Why a value is invalid; the loader adds file, section, option and value. */
@@ -85,6 +86,21 @@ export function convert(spec: OptionSpec, text: string): unknown {
       const entries = list(text);
       if (entries.length === 0) throw new InvalidValue('needs at least one host:port');
       return entries.map(hostPort);
+    }
+    case 'choice': {
+      const t = text.trim();
+      const found = spec.choices?.find((c) => c.toLowerCase() === t.toLowerCase());
+      if (found === undefined) throw new InvalidValue(`not one of ${spec.choices?.join(', ')}`);
+      return found;
+    }
+    case 'file': {
+      const t = text.trim();
+      try {
+        accessSync(t, constants.R_OK);
+      } catch (e) {
+        throw new InvalidValue(`cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      return t;
     }
     case 'driver': {
       const t = text.trim();

@@ -114,6 +114,13 @@ class Resolver {
     return new ConfigError(`${file}: [${section}] ${option}${shown}: ${reason}`, { file, section, option, value });
   }
 
+  /** A topic section's copy of a [kafka] option that is set in neither: unset too, not empty. */
+  private inheritsUnset(section: string, spec: OptionSpec): boolean {
+    if (section === 'kafka' || this.setting(section, spec.name) || spec.default !== `$kafka.${spec.name}`) return false;
+    const common = findOption('kafka', spec.name);
+    return common !== undefined && this.resolve('kafka', common.spec).text === undefined;
+  }
+
   /** Every used option of the schema, converted to its type. */
   values(): Values {
     const values: Values = new Map();
@@ -123,7 +130,7 @@ class Resolver {
       for (const spec of section.options) {
         if (spec.unused) continue;
         const r = this.resolve(section.name, spec);
-        if (r.text === undefined || (spec.default === undefined && r.text.trim() === '')) continue;
+        if (r.text === undefined || (spec.default === undefined && r.text.trim() === '') || this.inheritsUnset(section.name, spec)) continue;
         try {
           converted.set(spec.name, convert(spec, r.text));
         } catch (e) {
@@ -209,6 +216,15 @@ export function loadEffectiveConfig(files: string[]): { config: PersisterConfig;
       throw fail('repositories', p.driver, `the ${driver} driver is not supported yet (supported: ${SUPPORTED_DRIVERS.join(', ')})`);
     }
     inUse.add(driver);
+    const protocol = get(p.topic, 'security_protocol') as string;
+    if (protocol.startsWith('SASL_')) {
+      for (const name of ['sasl_plain_username', 'sasl_plain_password']) {
+        if (!get(p.topic, name)) throw fail(p.topic, name, `is required with security_protocol = ${protocol}`);
+      }
+    }
+    if (!get(p.topic, 'ssl_certfile') !== !get(p.topic, 'ssl_keyfile')) {
+      throw fail(p.topic, get(p.topic, 'ssl_certfile') ? 'ssl_keyfile' : 'ssl_certfile', 'ssl_certfile and ssl_keyfile are set together (a client certificate and its key)');
+    }
   }
   if (inUse.size === 0) {
     warn(`No pipeline is enabled (${PIPELINES.map((p) => `[${p.topic}]`).join(', ')} all have enabled = false): the persister has nothing to do.`);

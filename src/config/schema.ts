@@ -18,7 +18,9 @@ export type OptionType =
   | 'float' // with optional min/max
   | 'list' // comma separated strings
   | 'hostports' // comma separated host:port
-  | 'driver'; // a repository driver: a short name or the reference's Python import path
+  | 'driver' // a repository driver: a short name or the reference's Python import path
+  | 'choice' // one of `choices`, any case (returned as written there)
+  | 'file'; // a path to a file that must be readable
 
 export interface OptionSpec {
   readonly name: string;
@@ -33,6 +35,8 @@ export interface OptionSpec {
   readonly max?: number;
   /** Old names still read (with a deprecation warning); the current name wins within one file. */
   readonly deprecatedNames?: readonly string[];
+  /** type 'choice': the accepted values. */
+  readonly choices?: readonly string[];
   /** type 'driver': backend short name -> the reference's import path for this option. */
   readonly drivers?: Readonly<Record<string, string>>;
   /**
@@ -64,6 +68,15 @@ const KAFKA_COMMON: readonly OptionSpec[] = [
   { name: 'max_buffer_size', type: 'int', min: 1, default: '32768', help: 'Maximum Kafka buffer size, in bytes (largest fetch per partition).' },
   { name: 'num_processors', type: 'int', min: 1, default: '1', help: 'Number of consumers of the topic, all in the same consumer group.' },
   { name: 'legacy_kafka_client_enabled', type: 'bool', default: 'false', help: 'Use the old kafka-python client in the reference; accepted and ignored here (one Kafka client).' },
+  // Security, named as Python Kafka clients name it.
+  { name: 'security_protocol', type: 'choice', choices: ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'], default: 'PLAINTEXT', help: 'How to talk to the brokers: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT (SASL authentication without TLS) or SASL_SSL.' },
+  { name: 'ssl_cafile', type: 'file', help: 'With SSL or SASL_SSL: PEM file of the CA(s) to trust for the brokers\' certificates; unset: the system\'s CAs.' },
+  { name: 'ssl_certfile', type: 'file', help: 'With SSL or SASL_SSL: PEM file of this client\'s certificate, when the brokers ask for one (with ssl_keyfile).' },
+  { name: 'ssl_keyfile', type: 'file', help: 'With SSL or SASL_SSL: PEM file of the private key of ssl_certfile.' },
+  { name: 'ssl_check_hostname', type: 'bool', default: 'true', help: 'With SSL or SASL_SSL: check that a broker\'s certificate names the host connected to.' },
+  { name: 'sasl_mechanism', type: 'choice', choices: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], default: 'PLAIN', help: 'With SASL_PLAINTEXT or SASL_SSL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.' },
+  { name: 'sasl_plain_username', type: 'string', help: 'With SASL_PLAINTEXT or SASL_SSL: the user name.' },
+  { name: 'sasl_plain_password', type: 'string', secret: true, help: 'With SASL_PLAINTEXT or SASL_SSL: the password; never logged.' },
 ];
 
 function topicSection(name: string, what: string, o: { enabled: boolean; groupId: string; topic: string; batchSize: number }): SectionSpec {
@@ -128,6 +141,7 @@ const TABLE: SectionSpec[] = [
       { name: 'port', type: 'port', default: '8086', help: 'InfluxDB HTTP port.' },
       { name: 'ssl', type: 'bool', default: 'false', help: 'Use HTTPS.' },
       { name: 'verify_ssl', type: 'bool', default: 'false', help: 'Verify the server certificate when ssl is set.' },
+      { name: 'ssl_ca_file', type: 'file', help: 'With ssl and verify_ssl: PEM file of the CA(s) to trust for InfluxDB\'s certificate (a private CA); unset: the system\'s CAs.' },
       { name: 'user', type: 'string', default: 'mon_persister', help: 'InfluxDB user.' },
       { name: 'password', type: 'string', secret: true, help: 'InfluxDB password; never logged.' },
     ],

@@ -22,6 +22,14 @@ export interface TopicConfig {
   numProcessors: number;
   legacyKafkaClientEnabled: boolean;
   zookeeperPath?: string;
+  securityProtocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  sslCafile?: string;
+  sslCertfile?: string;
+  sslKeyfile?: string;
+  sslCheckHostname: boolean;
+  saslMechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+  saslPlainUsername?: string;
+  saslPlainPassword?: string;
 }
 
 export interface InfluxConfig {
@@ -35,6 +43,7 @@ export interface InfluxConfig {
   port: number;
   ssl: boolean;
   verifySsl: boolean;
+  sslCaFile?: string;
   user: string;
   password?: string;
 }

@@ -12,6 +12,8 @@ export interface InfluxConnection {
   password?: string;
   /** With https: check the server's certificate. */
   verifySsl?: boolean;
+  /** With https and verifySsl: PEM of the CA(s) to trust (instead of the system's). */
+  ca?: Buffer;
   /** Per request, milliseconds. */
   timeoutMs?: number;
 }
@@ -40,7 +42,7 @@ export class InfluxHttp {
   constructor(readonly connection: InfluxConnection) {
     const tls = connection.url.startsWith('https:');
     const agent = tls
-      ? new https.Agent({ keepAlive: true, rejectUnauthorized: connection.verifySsl ?? false })
+      ? new https.Agent({ keepAlive: true, rejectUnauthorized: connection.verifySsl ?? false, ca: connection.ca })
       : new http.Agent({ keepAlive: true });
     this.transport = new InfluxDB({
       url: connection.url,
@@ -126,7 +128,7 @@ function toInfluxError(err: unknown, url: string): InfluxError {
   if (certificate) {
     return new InfluxError(
       InfluxErrorCode.TLS_REJECTED,
-      `InfluxDB at ${url}: its TLS certificate failed verification (${certificate}): make its CA trusted, or set [influxdb] verify_ssl = false`,
+      `InfluxDB at ${url}: its TLS certificate failed verification (${certificate}): trust its CA with [influxdb] ssl_ca_file, or set [influxdb] verify_ssl = false`,
     );
   }
   if (notTls(err)) {

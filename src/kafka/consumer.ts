@@ -2,12 +2,16 @@
 import { Kafka, logLevel, type Consumer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { BatchHandler, KafkaConsumerPort, KafkaStatus, PartitionOffset } from '../ports/kafka.js';
+import { Fault } from '../ports/faults.js';
 import { installCodecs } from './codecs.js';
 import { CommitGuard } from './commit-guard.js';
 import { classifyKafkaError } from './errors.js';
+import type { KafkaClientSecurity } from './security.js';
 
 export interface KafkaConsumerOptions {
   brokers: string[];
+  /** TLS and SASL (security.ts); none: PLAINTEXT. */
+  security?: KafkaClientSecurity;
   clientId: string;
   groupId: string;
   topic: string;
@@ -44,6 +48,7 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
     const kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...options.security,
       logLevel: logLevel.WARN,
       logCreator: kafkaLogCreator(options.log),
     });
@@ -62,9 +67,11 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
     for (const e of [this.consumer.events.REQUEST, this.consumer.events.FETCH, this.consumer.events.HEARTBEAT, this.consumer.events.COMMIT_OFFSETS]) {
       this.consumer.on(e, contact);
     }
+    // kafkajs restarts after some crashes on its own, forever; a configuration fault (an untrusted
+    // certificate) would never mend, so that is passed on too.
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart) return;
       const error = classifyKafkaError(payload.error, options.topic, this.assigned);
+      if (payload.restart && error.fault !== Fault.CONFIGURATION) return;
       for (const l of this.crashListeners) l(error);
     });
   }

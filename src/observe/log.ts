@@ -16,7 +16,7 @@ export interface LogOptions {
 export function createLogger(options: LogOptions = {}): Logger {
   const level = options.debug ? 'debug' : 'info';
   const base = { name: 'monasca-persister' };
-  const redact = { paths: ['password', '*.password', 'config.influxdb.password'], censor: '***' };
+  const redact = { paths: ['password', '*.password', 'config.influxdb.password', 'saslPlainPassword', '*.saslPlainPassword', 'sasl.password'], censor: '***' };
   if (options.file) {
     const file = pino.destination({ dest: options.file, mkdir: true, sync: false });
     if (!options.alsoStderr) return pino({ level, base, redact }, file);

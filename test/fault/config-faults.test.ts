@@ -85,6 +85,28 @@ describe('configuration faults fail fast, on the real stack', { timeout: 300_000
     assert.equal(await s.committed(), 0);
   });
 
+  test('Kafka refusing the SASL password: exit 78 naming what to fix; the password never logged; nothing committed', async (t) => {
+    const { kafkaSasl } = await stack();
+    const s = await scenario(stackRun.influxUrl);
+    const password = 'wrong-sasl-password-123';
+    const daemon = stackRun.start({
+      ...s.settings,
+      brokers: kafkaSasl.brokers,
+      kafka: { security_protocol: 'SASL_PLAINTEXT', sasl_mechanism: 'SCRAM-SHA-512', sasl_plain_username: kafkaSasl.username, sasl_plain_password: password },
+    });
+    const reason = await expectConfigExit(t, daemon, password);
+    assert.match(reason, /SASL authentication refused .*: check sasl_mechanism, sasl_plain_username and sasl_plain_password in \[kafka\]/);
+    assert.equal(await s.committed(), 0);
+  });
+
+  test('a Kafka broker certificate not trusted (no ssl_cafile): exit 78 naming the certificate problem; nothing committed', async (t) => {
+    const { kafkaSsl } = await stack();
+    const s = await scenario(stackRun.influxUrl);
+    const reason = await expectConfigExit(t, stackRun.start({ ...s.settings, brokers: kafkaSsl.brokers, kafka: { security_protocol: 'SSL' } }));
+    assert.match(reason, /a broker's TLS certificate failed verification \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)/);
+    assert.equal(await s.committed(), 0);
+  });
+
   test('InfluxDB serving HTTPS with a certificate of an untrusted CA, verify_ssl = true: exit 78 naming the certificate problem; nothing committed', async (t) => {
     const influx = await startInfluxTls();
     t.after(() => influx.stop());
@@ -94,11 +116,12 @@ describe('configuration faults fail fast, on the real stack', { timeout: 300_000
     assert.equal(await s.committed(), 0);
   });
 
-  test('the same InfluxDB with verify_ssl = false: everything stored and committed', async () => {
+  for (const trust of ['ssl_ca_file', 'verify_ssl = false'] as const) {
+  test(`the same InfluxDB, ${trust === 'ssl_ca_file' ? 'its CA trusted through ssl_ca_file' : 'with verify_ssl = false (warned once)'}: everything stored and committed`, async () => {
     const influx = await startInfluxTls();
     const s = await scenario(influx.url);
     try {
-      const daemon = stackRun.start({ ...s.settings, verifySsl: false });
+      const daemon = stackRun.start({ ...s.settings, ...(trust === 'ssl_ca_file' ? { verifySsl: true, sslCaFile: influx.caFile } : { verifySsl: false }) });
       await waitForCommitted(stackRun.brokers, `${s.id}_metrics`, s.settings.metricsTopic, COUNT, 60_000, daemon);
       assert.equal((await daemon.stop()).code, 0);
       const client = new InfluxHttp({ url: influx.url, verifySsl: false });
@@ -108,9 +131,11 @@ describe('configuration faults fail fast, on the real stack', { timeout: 300_000
         stored += Number(result?.series?.[0]?.values?.[0]?.[1] ?? 0);
       }
       assert.equal(stored, COUNT);
-      assert.ok(daemon.logs.some((l) => l.msg === 'InfluxDB certificate not verified (verify_ssl = false)'), 'warned once');
+      const warnings = daemon.logs.filter((l) => l.msg === 'InfluxDB certificate not verified (verify_ssl = false)').length;
+      assert.equal(warnings, trust === 'ssl_ca_file' ? 0 : 1);
     } finally {
       await influx.stop();
     }
   });
+  }
 });

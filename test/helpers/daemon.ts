@@ -23,10 +23,14 @@ export interface DaemonSettings {
   password?: string;
   /** With an https influxUrl: `[influxdb] verify_ssl` (default true). */
   verifySsl?: boolean;
+  /** `[influxdb] ssl_ca_file`. */
+  sslCaFile?: string;
   alarmsEnabled?: boolean;
   numProcessors?: number;
   /** Options of [supervisor]. */
   supervisor?: Record<string, string | number>;
+  /** Options of [kafka], which the topic sections inherit (security_protocol, ssl_cafile, ...). */
+  kafka?: Record<string, string | number | boolean>;
 }
 
 /** A configuration file in the reference's format. */
@@ -48,6 +52,10 @@ num_processors = ${s.numProcessors ?? 1}
     file,
     `[DEFAULT]
 debug = false
+[kafka]
+${Object.entries(s.kafka ?? {})
+  .map(([k, v]) => `${k} = ${v}`)
+  .join('\n')}
 ${topic('kafka_metrics', s.metricsTopic, `${s.group}_metrics`, s.metricsBatchSize ?? 1000)}
 ${topic('kafka_alarm_history', s.alarmsTopic, `${s.group}_alarms`, s.alarmsBatchSize ?? 1, s.alarmsEnabled ?? true)}
 [influxdb]
@@ -58,6 +66,7 @@ db_per_tenant = ${s.dbPerTenant ?? false}
 default_retention_hours = ${s.retentionHours ?? 0}
 ssl = ${url.protocol === 'https:'}
 verify_ssl = ${s.verifySsl ?? true}
+${s.sslCaFile ? `ssl_ca_file = ${s.sslCaFile}` : ''}
 ${s.user ? `user = ${s.user}` : ''}
 ${s.password ? `password = ${s.password}` : ''}
 [supervisor]

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Local test stack for monasca-persister: a single-node Kafka (KRaft) and two
 # InfluxDB 1.x instances (one without auth, one with auth), all on 127.0.0.1.
+# Kafka has three client listeners: PLAINTEXT, SSL (a certificate of a private
+# CA made here) and SASL_PLAINTEXT with SCRAM-SHA-512 (a user made here).
 #
 # Usage: bash test/helpers/stack.sh up|down [--purge]|status|env
 #
@@ -13,13 +15,17 @@
 #
 # Ports (override with environment variables):
 #   KAFKA_PORT=19092  KAFKA_CONTROLLER_PORT=19093
+#   KAFKA_SSL_PORT=19094  KAFKA_SASL_PORT=19095
 #   INFLUX_PORT=18086 INFLUX_RPC_PORT=18088
 #   INFLUX_AUTH_PORT=18087 INFLUX_AUTH_RPC_PORT=18089
 # STACK_START_TIMEOUT=120 bounds each readiness wait (seconds).
 #
 # Everything (jar cache, data, logs, pid files) lives under <repo>/.stack/.
-# Needs: bash, java >= 17, mvn (first run only, to fetch the Kafka jars), curl,
-# and influxd (installed from Debian's `influxdb` package when missing; root).
+# The CA and the broker's keystores are made once (with keytool) in
+# .stack/tls/ and kept by `down --purge`; delete that directory to get new ones.
+# Needs: bash, java >= 17 (with keytool), mvn (first run only, to fetch the
+# Kafka jars), curl, and influxd (installed from Debian's `influxdb` package
+# when missing; root).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -35,15 +41,24 @@ LOG4J_VERSION=2.25.3
 KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
 KAFKA_LIBS="$KAFKA_HOME/libs"
 KAFKA_DIR="$STACK_DIR/kafka"
+TLS_DIR="$STACK_DIR/tls"
 
 KAFKA_PORT=${KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
+KAFKA_SSL_PORT=${KAFKA_SSL_PORT:-19094}
+KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-19095}
 INFLUX_PORT=${INFLUX_PORT:-18086}
 INFLUX_RPC_PORT=${INFLUX_RPC_PORT:-18088}
 INFLUX_AUTH_PORT=${INFLUX_AUTH_PORT:-18087}
 INFLUX_AUTH_RPC_PORT=${INFLUX_AUTH_RPC_PORT:-18089}
 INFLUX_ADMIN_USER=admin
 INFLUX_ADMIN_PASSWORD=admin-secret
+# The SCRAM user of the SASL listener.
+KAFKA_SASL_MECHANISM=SCRAM-SHA-512
+KAFKA_SASL_USER=persister
+KAFKA_SASL_PASSWORD=persister-secret
+# Password of the PKCS12 keystore and truststore in $TLS_DIR (and of its keys).
+TLS_STORE_PASSWORD=stack-tls-secret
 
 START_TIMEOUT=${STACK_START_TIMEOUT:-120}
 STOP_TIMEOUT=20
@@ -182,11 +197,102 @@ check_java() {
 
 # ---------------------------------------------------------------- Kafka
 
-# Kafka listeners, one "NAME PORT ROLE" per line.  ROLE is `client` (advertised
-# to clients) or `controller`.  Add a line here to add a listener.
+# Kafka listeners, one "NAME PORT ROLE PROTOCOL" per line.  ROLE is `client`
+# (advertised to clients) or `controller`; PROTOCOL is the security protocol
+# (kafka_listener_properties writes what SSL and SASL_PLAINTEXT need).  Add a
+# line here to add a listener.  PLAINTEXT stays first: it is the inter-broker
+# listener and the one readiness checks and admin tools use.
 kafka_listeners() {
-  echo "PLAINTEXT $KAFKA_PORT client"
-  echo "CONTROLLER $KAFKA_CONTROLLER_PORT controller"
+  echo "PLAINTEXT $KAFKA_PORT client PLAINTEXT"
+  echo "CONTROLLER $KAFKA_CONTROLLER_PORT controller PLAINTEXT"
+  echo "SSL $KAFKA_SSL_PORT client SSL"
+  echo "SASL $KAFKA_SASL_PORT client SASL_PLAINTEXT"
+}
+
+# The listeners= value of server.properties.
+kafka_listeners_value() {
+  local name port role protocol out=()
+  while IFS=" " read -r name port role protocol; do
+    out+=("$name://127.0.0.1:$port")
+  done < <(kafka_listeners)
+  local IFS=,
+  echo "${out[*]}"
+}
+
+# Per-listener settings (listener.name.<lower-case name>.*) for listener $1
+# with security protocol $2.
+kafka_listener_properties() {
+  local prefix
+  prefix="listener.name.$(tr '[:upper:]' '[:lower:]' <<<"$1")"
+  case "$2" in
+    SSL)
+      cat <<EOF
+$prefix.ssl.keystore.type=PKCS12
+$prefix.ssl.keystore.location=$TLS_DIR/broker.keystore.p12
+$prefix.ssl.keystore.password=$TLS_STORE_PASSWORD
+$prefix.ssl.key.password=$TLS_STORE_PASSWORD
+$prefix.ssl.truststore.type=PKCS12
+$prefix.ssl.truststore.location=$TLS_DIR/truststore.p12
+$prefix.ssl.truststore.password=$TLS_STORE_PASSWORD
+$prefix.ssl.client.auth=none
+EOF
+      ;;
+    SASL_PLAINTEXT)
+      # The broker side of SCRAM needs the login module but no credentials of
+      # its own (this listener is not the inter-broker one); users and their
+      # salted passwords live in the cluster metadata (kafka_format,
+      # kafka_ensure_scram_user).
+      local mech
+      mech=$(tr '[:upper:]' '[:lower:]' <<<"$KAFKA_SASL_MECHANISM")
+      cat <<EOF
+$prefix.sasl.enabled.mechanisms=$KAFKA_SASL_MECHANISM
+$prefix.$mech.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+      ;;
+  esac
+}
+
+# Makes, once, a private CA (PEM for clients: ca.pem) and the broker's PKCS12
+# keystore with a certificate for CN=localhost, SAN DNS:localhost and
+# IP:127.0.0.1 that the CA signs, plus a PKCS12 truststore holding the CA (for
+# Java clients).  EC P-256 keys, valid 10 years.  Made again from scratch when
+# any of the files is missing.
+kafka_tls() {
+  if [[ -f $TLS_DIR/.complete && -s $TLS_DIR/ca.pem && -s $TLS_DIR/broker.keystore.p12 \
+        && -s $TLS_DIR/truststore.p12 ]]; then
+    return 0
+  fi
+  command -v keytool >/dev/null || die "keytool not found; it comes with the JDK/JRE that runs Kafka"
+  log "making the CA and the broker's keystore in $TLS_DIR"
+  local tmp="$TLS_DIR.tmp" pw=$TLS_STORE_PASSWORD
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  local kt=(keytool -J-Xmx64m -storetype PKCS12 -storepass "$pw" -noprompt)
+  local ec=(-keyalg EC -groupname secp256r1 -sigalg SHA256withECDSA -validity 3650)
+  # The CA (a self-signed certificate allowed to sign others), then the
+  # broker's key and its certificate signed by the CA; the CA is a trusted
+  # entry of the keystore only while the signed certificate is imported, so
+  # that keytool builds the chain (broker, CA) under the broker's key.
+  {
+    "${kt[@]}" -genkeypair -keystore "$tmp/ca.p12" -alias ca "${ec[@]}" \
+      -dname "CN=monasca-persister test CA" -ext bc:c=ca:true -ext ku:c=keyCertSign,cRLSign \
+      && "${kt[@]}" -exportcert -rfc -keystore "$tmp/ca.p12" -alias ca -file "$tmp/ca.pem" \
+      && "${kt[@]}" -genkeypair -keystore "$tmp/broker.keystore.p12" -alias broker "${ec[@]}" \
+           -dname "CN=localhost" \
+      && "${kt[@]}" -certreq -keystore "$tmp/broker.keystore.p12" -alias broker -file "$tmp/broker.csr" \
+      && "${kt[@]}" -gencert -keystore "$tmp/ca.p12" -alias ca -rfc -validity 3650 \
+           -sigalg SHA256withECDSA -infile "$tmp/broker.csr" -outfile "$tmp/broker.pem" \
+           -ext bc:c=ca:false -ext ku:c=digitalSignature -ext eku=serverAuth \
+           -ext san=dns:localhost,ip:127.0.0.1 \
+      && "${kt[@]}" -importcert -keystore "$tmp/broker.keystore.p12" -alias ca -file "$tmp/ca.pem" \
+      && "${kt[@]}" -importcert -keystore "$tmp/broker.keystore.p12" -alias broker -file "$tmp/broker.pem" \
+      && "${kt[@]}" -delete -keystore "$tmp/broker.keystore.p12" -alias ca \
+      && "${kt[@]}" -importcert -keystore "$tmp/truststore.p12" -alias ca -file "$tmp/ca.pem"
+  } >"$tmp/keytool.log" 2>&1 || { cat "$tmp/keytool.log" >&2; die "making the TLS keystores failed"; }
+  rm -f "$tmp/broker.csr"
+  date -u +%FT%TZ >"$tmp/.complete"
+  rm -rf "$TLS_DIR"
+  mv "$tmp" "$TLS_DIR"
 }
 
 kafka_fetch() {
@@ -292,15 +398,16 @@ rootLogger.level = WARN
 rootLogger.appenderRef.err.ref = STDERR
 EOF
 
-  local name port role listeners=() advertised=() protocols=() controllers=()
-  while read -r name port role; do
-    listeners+=("$name://127.0.0.1:$port")
-    protocols+=("$name:PLAINTEXT")
+  local name port role protocol props advertised=() protocols=() controllers=() per_listener=""
+  while IFS=" " read -r name port role protocol; do
+    protocols+=("$name:$protocol")
     if [[ $role == controller ]]; then
       controllers+=("$name")
     else
       advertised+=("$name://127.0.0.1:$port")
     fi
+    props=$(kafka_listener_properties "$name" "$protocol")
+    [[ -z $props ]] || per_listener+=$props$'\n'
   done < <(kafka_listeners)
   local IFS=,
   cat >"$KAFKA_DIR/server.properties" <<EOF
@@ -308,7 +415,7 @@ EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=${listeners[*]}
+listeners=$(kafka_listeners_value)
 advertised.listeners=${advertised[*]}
 listener.security.protocol.map=${protocols[*]}
 controller.listener.names=${controllers[*]}
@@ -324,6 +431,7 @@ share.coordinator.state.topic.min.isr=1
 min.insync.replicas=1
 default.replication.factor=1
 group.initial.rebalance.delay.ms=0
+${per_listener%$'\n'}
 EOF
 }
 
@@ -332,6 +440,12 @@ kafka_java_tool() {
   java -Xmx256m -cp "$KAFKA_LIBS/*" \
     -Dlog4j2.configurationFile="$KAFKA_DIR/tools-log4j2.properties" "$@"
 }
+
+# Records that the data dir's cluster metadata holds the SCRAM user with the
+# current password (see kafka_ensure_scram_user).  Kafka loads only
+# directories of a log dir, so a file there is left alone.
+SCRAM_MARKER="$KAFKA_DIR/data/.stack-scram-user"
+scram_marker_text() { echo "$KAFKA_SASL_MECHANISM $KAFKA_SASL_USER $KAFKA_SASL_PASSWORD"; }
 
 kafka_format() {
   if [[ -f $KAFKA_DIR/data/meta.properties ]]; then return 0; fi
@@ -342,13 +456,41 @@ kafka_format() {
     id=$(kafka_java_tool kafka.tools.StorageTool random-uuid)
     echo "$id" >"$KAFKA_DIR/cluster.id"
   fi
-  log "formatting Kafka storage (cluster id $id)"
+  log "formatting Kafka storage (cluster id $id, with $KAFKA_SASL_MECHANISM user '$KAFKA_SASL_USER')"
   kafka_java_tool kafka.tools.StorageTool format -t "$id" \
-    -c "$KAFKA_DIR/server.properties" --ignore-formatted >"$KAFKA_DIR/format.log" 2>&1 \
+    -c "$KAFKA_DIR/server.properties" --ignore-formatted \
+    --add-scram "$KAFKA_SASL_MECHANISM=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]" \
+    >"$KAFKA_DIR/format.log" 2>&1 \
     || { cat "$KAFKA_DIR/format.log" >&2; die "formatting Kafka storage failed"; }
+  scram_marker_text >"$SCRAM_MARKER"
+}
+
+# A data dir formatted before the SASL listener existed (or with another
+# password) lacks the SCRAM user: add it, or set its password, through the
+# running broker, once.
+kafka_ensure_scram_user() {
+  [[ -f $SCRAM_MARKER && $(<"$SCRAM_MARKER") == "$(scram_marker_text)" ]] && return 0
+  log "adding $KAFKA_SASL_MECHANISM user '$KAFKA_SASL_USER' to Kafka"
+  local out
+  out=$(timeout 60 java -Xmx256m -cp "$KAFKA_LIBS/*" \
+      -Dlog4j2.configurationFile="$KAFKA_DIR/tools-log4j2.properties" \
+      org.apache.kafka.tools.ConfigCommand \
+      --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter --entity-type users \
+      --entity-name "$KAFKA_SASL_USER" \
+      --add-config "$KAFKA_SASL_MECHANISM=[password=$KAFKA_SASL_PASSWORD]" 2>&1) \
+    || { printf '%s\n' "$out" >&2; die "could not add the $KAFKA_SASL_MECHANISM user '$KAFKA_SASL_USER' to Kafka"; }
+  scram_marker_text >"$SCRAM_MARKER"
 }
 
 kafka_pid() { our_pid kafka "$KAFKA_DIR/server.properties"; }
+
+# True if every Kafka listener port accepts connections.
+kafka_ports_open() {
+  local name port role protocol
+  while IFS=" " read -r name port role protocol; do
+    port_open "$port" || return 1
+  done < <(kafka_listeners)
+}
 
 kafka_wait() {
   local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
@@ -356,8 +498,9 @@ kafka_wait() {
   while ((SECONDS < deadline)); do
     kill -0 "$pid" 2>/dev/null \
       || die "Kafka exited during startup; see $KAFKA_DIR/kafka.log and $KAFKA_DIR/kafka.out"
-    # A metadata request through the real client, once the port accepts.
-    if port_open "$KAFKA_PORT" \
+    # A metadata request through the real client (PLAINTEXT listener), once
+    # every listener accepts connections.
+    if kafka_ports_open \
        && timeout 30 java -Xmx128m -cp "$KAFKA_LIBS/*" \
             -Dlog4j2.configurationFile="$KAFKA_DIR/tools-log4j2.properties" \
             org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
@@ -373,18 +516,21 @@ kafka_up() {
   local pid
   if pid=$(kafka_pid); then
     # The config file was written when this process started.
-    grep -qx "listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,.*" "$KAFKA_DIR/server.properties" \
-      || die "our Kafka (pid $pid) runs with other ports (see $KAFKA_DIR/server.properties); run 'down' first to change ports"
-    if port_open "$KAFKA_PORT"; then
+    grep -qxF "listeners=$(kafka_listeners_value)" "$KAFKA_DIR/server.properties" \
+      || die "our Kafka (pid $pid) runs with other ports or listeners (see $KAFKA_DIR/server.properties; a Kafka started by an older stack.sh has no SSL/SASL listeners); run 'down' first"
+    [[ -s $TLS_DIR/ca.pem ]] \
+      || die "our Kafka (pid $pid) runs but $TLS_DIR/ca.pem is gone; run 'down' first to make new certificates"
+    if kafka_ports_open; then
       log "Kafka already running (pid $pid)"
     else
       kafka_wait "$pid"   # started by an earlier run, still coming up
     fi
+    kafka_ensure_scram_user
     return 0
   fi
-  require_free_port "$KAFKA_PORT" KAFKA_PORT
-  require_free_port "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT
+  kafka_require_free_ports
   kafka_fetch
+  kafka_tls
   kafka_write_config
   kafka_format
   log "starting Kafka $KAFKA_VERSION"
@@ -393,6 +539,14 @@ kafka_up() {
     -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties"
   kafka_wait "$(<"$(pid_file kafka)")"
+  kafka_ensure_scram_user
+}
+
+kafka_require_free_ports() {
+  require_free_port "$KAFKA_PORT" KAFKA_PORT
+  require_free_port "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT
+  require_free_port "$KAFKA_SSL_PORT" KAFKA_SSL_PORT
+  require_free_port "$KAFKA_SASL_PORT" KAFKA_SASL_PORT
 }
 
 # ---------------------------------------------------------------- InfluxDB
@@ -515,9 +669,15 @@ influx_auth_admin() {
 
 # ---------------------------------------------------------------- commands
 
+# $1 as a JSON string (quotes and backslashes escaped; no control characters expected).
+json_str() {
+  local s=${1//\\/\\\\}
+  printf '"%s"' "${s//\"/\\\"}"
+}
+
 write_stack_json() {
   cat >"$STACK_JSON.tmp" <<EOF
-{"kafka": {"brokers": ["127.0.0.1:$KAFKA_PORT"]}, "influx": {"url": "http://127.0.0.1:$INFLUX_PORT"}, "influxAuth": {"url": "http://127.0.0.1:$INFLUX_AUTH_PORT", "user": "$INFLUX_ADMIN_USER", "password": "$INFLUX_ADMIN_PASSWORD"}}
+{"kafka": {"brokers": ["127.0.0.1:$KAFKA_PORT"]}, "kafkaSsl": {"brokers": ["127.0.0.1:$KAFKA_SSL_PORT"], "caFile": $(json_str "$TLS_DIR/ca.pem")}, "kafkaSasl": {"brokers": ["127.0.0.1:$KAFKA_SASL_PORT"], "mechanism": "$KAFKA_SASL_MECHANISM", "username": "$KAFKA_SASL_USER", "password": "$KAFKA_SASL_PASSWORD"}, "influx": {"url": "http://127.0.0.1:$INFLUX_PORT"}, "influxAuth": {"url": "http://127.0.0.1:$INFLUX_AUTH_PORT", "user": "$INFLUX_ADMIN_USER", "password": "$INFLUX_ADMIN_PASSWORD"}}
 EOF
   mv "$STACK_JSON.tmp" "$STACK_JSON"
 }
@@ -534,8 +694,7 @@ take_lock() {
 # running must be free, so a clash does not leave a half-started stack.
 preflight_ports() {
   if ! kafka_pid >/dev/null; then
-    require_free_port "$KAFKA_PORT" KAFKA_PORT
-    require_free_port "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT
+    kafka_require_free_ports
   fi
   if ! influx_pid influx >/dev/null; then
     require_free_port "$INFLUX_PORT" INFLUX_PORT
@@ -563,6 +722,8 @@ cmd_up() {
   cat <<EOF
 stack up in $((SECONDS - t0))s:
   Kafka $KAFKA_VERSION          127.0.0.1:$KAFKA_PORT (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)  log: .stack/kafka/kafka.log
+    SSL                127.0.0.1:$KAFKA_SSL_PORT  CA: .stack/tls/ca.pem (Java truststore: .stack/tls/truststore.p12, password $TLS_STORE_PASSWORD)
+    SASL_PLAINTEXT     127.0.0.1:$KAFKA_SASL_PORT  $KAFKA_SASL_MECHANISM user $KAFKA_SASL_USER / $KAFKA_SASL_PASSWORD
   InfluxDB (no auth)   http://127.0.0.1:$INFLUX_PORT
   InfluxDB (auth)      http://127.0.0.1:$INFLUX_AUTH_PORT  user $INFLUX_ADMIN_USER / $INFLUX_ADMIN_PASSWORD
   endpoints: .stack/stack.json
@@ -589,7 +750,7 @@ cmd_down() {
   fi
   rm -f "$RUN_DIR"/*.pid "$STACK_JSON"
   if ((purge)); then
-    log "purging data and logs (keeping $CACHE_DIR)"
+    log "purging data and logs (keeping $CACHE_DIR and the certificates in $TLS_DIR)"
     rm -rf "$KAFKA_DIR" "$STACK_DIR/influxdb-influx" "$STACK_DIR/influxdb-influx-auth" "$RUN_DIR"
   fi
 }
@@ -597,7 +758,7 @@ cmd_down() {
 cmd_status() {
   local pid rc=0
   if pid=$(kafka_pid); then
-    echo "kafka        running  pid $pid  127.0.0.1:$KAFKA_PORT"
+    echo "kafka        running  pid $pid  127.0.0.1:$KAFKA_PORT (SSL :$KAFKA_SSL_PORT, SASL_PLAINTEXT :$KAFKA_SASL_PORT)"
   else
     echo "kafka        stopped"; rc=3
   fi

@@ -7,7 +7,12 @@ import type { QueryResult } from '../../src/influx/client.js';
 import { ROOT } from './paths.js';
 
 export interface Stack {
+  /** The PLAINTEXT listener. */
   kafka: { brokers: string[] };
+  /** The SSL listener; its certificate (CN=localhost, SAN DNS:localhost, IP:127.0.0.1) is signed by the CA in `caFile` (PEM). */
+  kafkaSsl: { brokers: string[]; caFile: string };
+  /** The SASL_PLAINTEXT listener and the SCRAM user the stack made. */
+  kafkaSasl: { brokers: string[]; mechanism: 'SCRAM-SHA-512'; username: string; password: string };
   influx: { url: string };
   influxAuth: { url: string; user: string; password: string };
 }

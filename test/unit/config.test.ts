@@ -61,6 +61,9 @@ const topicDefaults = {
   maxBufferSize: 32768,
   numProcessors: 1,
   legacyKafkaClientEnabled: false,
+  securityProtocol: 'PLAINTEXT',
+  sslCheckHostname: true,
+  saslMechanism: 'PLAIN',
 };
 
 describe('defaults', () => {
@@ -460,6 +463,41 @@ describe('required and unsupported', () => {
   test('enabling events is refused until the events pipeline exists', () => {
     const file = write(INFLUX + '[kafka_events]\nenabled = True\n');
     throwsConfigError(() => loadConfig([file]), [file, '[kafka_events] enabled = "True"', 'events pipeline (Elasticsearch) is not supported yet']);
+  });
+});
+
+describe('Kafka security', () => {
+  const CA = write('-----BEGIN CERTIFICATE-----\n', 'ca.pem');
+
+  test('set in [kafka], inherited by every topic section; names of any case', () => {
+    const c = load(
+      `[kafka]\nsecurity_protocol = sasl_ssl\nssl_cafile = ${CA}\nsasl_mechanism = scram-sha-512\nsasl_plain_username = persister\nsasl_plain_password = pw\n[kafka_alarm_history]\nssl_check_hostname = false\n`,
+    );
+    for (const t of [c.metrics, c.alarmHistory]) {
+      assert.equal(t.securityProtocol, 'SASL_SSL');
+      assert.equal(t.sslCafile, CA);
+      assert.equal(t.saslMechanism, 'SCRAM-SHA-512');
+      assert.equal(t.saslPlainUsername, 'persister');
+      assert.equal(t.saslPlainPassword, 'pw');
+    }
+    assert.equal(c.metrics.sslCheckHostname, true);
+    assert.equal(c.alarmHistory.sslCheckHostname, false);
+    assert.equal(c.metrics.sslCertfile, undefined, 'unset in [kafka] and in the topic: unset, not empty');
+    const dump = JSON.stringify(redactedConfig(c));
+    assert.ok(dump.includes('"saslPlainPassword":"***"') && !dump.includes('"pw"'));
+  });
+
+  test('an unknown protocol or mechanism, an unreadable file, SASL without credentials, a certificate without its key: one message each', () => {
+    throwsConfigError(() => load('[kafka]\nsecurity_protocol = TLS\n'), ['[kafka] security_protocol = "TLS": not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL']);
+    throwsConfigError(() => load('[kafka_metrics]\nsasl_mechanism = GSSAPI\n'), ['[kafka_metrics] sasl_mechanism = "GSSAPI": not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512']);
+    throwsConfigError(() => load('[kafka]\nssl_cafile = /nonexistent/ca.pem\n'), ['[kafka] ssl_cafile = "/nonexistent/ca.pem": cannot read the file (ENOENT)']);
+    throwsConfigError(() => load('[kafka]\nsecurity_protocol = SASL_PLAINTEXT\nsasl_plain_username = u\n'), ['sasl_plain_password', 'is required with security_protocol = SASL_PLAINTEXT']);
+    throwsConfigError(() => load(`[kafka]\nsecurity_protocol = SSL\nssl_certfile = ${CA}\n`), ['ssl_keyfile', 'ssl_certfile and ssl_keyfile are set together']);
+  });
+
+  test('[influxdb] ssl_ca_file: a readable file', () => {
+    assert.equal(load(`[influxdb]\nssl = true\nverify_ssl = true\nssl_ca_file = ${CA}\n`).influxdb.sslCaFile, CA);
+    throwsConfigError(() => load('[influxdb]\nssl_ca_file = /nonexistent/ca.pem\n'), ['[influxdb] ssl_ca_file = "/nonexistent/ca.pem": cannot read the file (ENOENT)']);
   });
 });
 

@@ -29,7 +29,10 @@ describe('classifyKafkaError', () => {
     const SaslError = KafkaJSSASLAuthenticationError as unknown as new (message: string) => Error;
     const fault = classifyKafkaError(new SaslError('SASL SCRAM SHA512 authentication failed: Authentication failed'), 'metrics');
     assert.equal(fault.fault, Fault.CONFIGURATION);
-    assert.match(fault.message, /Kafka refused this client for topic metrics/);
+    assert.equal(
+      fault.message,
+      'Kafka, topic metrics: SASL authentication refused (SASL SCRAM SHA512 authentication failed: Authentication failed): check sasl_mechanism, sasl_plain_username and sasl_plain_password in [kafka]',
+    );
   });
 
   test('a topic or group the client may not read, even behind the retries of kafkajs: a configuration fault', () => {
@@ -37,6 +40,7 @@ describe('classifyKafkaError', () => {
       const protocol = new KafkaJSProtocolError({ message: 'Not authorized', type, code: 29, retriable: false } as unknown as Error);
       const fault = classifyKafkaError(new KafkaJSNumberOfRetriesExceeded(protocol, { retryCount: 1, retryTime: 1 }), 'metrics');
       assert.equal(fault.fault, Fault.CONFIGURATION, type);
+      assert.match(fault.message, new RegExp(`not authorized \\(${type}\\): grant this user read on the topic and its consumer group`));
     }
   });
 
@@ -45,7 +49,7 @@ describe('classifyKafkaError', () => {
     const connection = new KafkaJSConnectionError('Connection error: self-signed certificate in certificate chain', { broker: 'localhost:9093', code: 'SELF_SIGNED_CERT_IN_CHAIN' });
     const fault = classifyKafkaError(new KafkaJSNumberOfRetriesExceeded(connection, { retryCount: 5, retryTime: 1000 }), 'metrics');
     assert.equal(fault.fault, Fault.CONFIGURATION);
-    assert.match(fault.message, /SELF_SIGNED_CERT_IN_CHAIN: Connection error: self-signed certificate in certificate chain/);
+    assert.match(fault.message, /SELF_SIGNED_CERT_IN_CHAIN: Connection error: self-signed certificate in certificate chain\): check ssl_cafile/);
   });
 
   test('an error already classified passes as it is', () => {
