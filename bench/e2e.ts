@@ -5,6 +5,7 @@
  *   npm run bench                       # this persister, 200,000 messages
  *   BENCH_MESSAGES=50000 npm run bench
  *   REFERENCE_PERSISTER=/path/to/venv/bin/monasca-persister npm run bench   # also the Python one
+ *   BENCH_INFLUX_GZIP=true npm run bench  # [influxdb] gzip = true
  */
 import { readFileSync } from 'node:fs';
 import { Daemon, writeConfig } from '../test/helpers/daemon.js';
@@ -14,6 +15,13 @@ import { stack, uniqueName } from '../test/helpers/stack.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
+const GZIP = process.env.BENCH_INFLUX_GZIP === 'true';
+
+/** User + system CPU seconds of a live process (clock ticks of /proc/<pid>/stat, 100 a second). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -43,6 +51,7 @@ async function measure(label: string, command: string[] | undefined): Promise<vo
     metricsBatchSize: 20_000, // the reference's default
     maxWaitSeconds: 30,
     alarmsEnabled: false,
+    influxGzip: GZIP,
   });
   await createTopic(brokers, `alarms-${id}`, 1);
   const started = process.hrtime.bigint();
@@ -62,10 +71,11 @@ async function measure(label: string, command: string[] | undefined): Promise<vo
     await new Promise((r) => setTimeout(r, 100));
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = cpuSeconds(daemon.child.pid!);
   process.stderr.write('\n');
   await daemon.stop('SIGTERM');
   console.log(
-    `${label}: ${MESSAGES} messages in ${seconds.toFixed(2)} s = ${Math.round(MESSAGES / seconds)} msgs/s (from start, incl. start-up); peak RSS ${peak.toFixed(0)} MiB`,
+    `${label}${GZIP ? ' [gzip]' : ''}: ${MESSAGES} messages in ${seconds.toFixed(2)} s = ${Math.round(MESSAGES / seconds)} msgs/s (from start, incl. start-up); CPU ${cpu.toFixed(2)} s; peak RSS ${peak.toFixed(0)} MiB`,
   );
 }
 

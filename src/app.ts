@@ -43,6 +43,7 @@ export function pipelineInputs(config: PersisterConfig, log: Logger): { pipeline
     password: influxdb.password,
     verifySsl: influxdb.verifySsl,
     ca: influxdb.sslCaFile ? readFileSync(influxdb.sslCaFile) : undefined,
+    gzip: influxdb.gzip,
   });
   if (influxdb.ssl && !influxdb.verifySsl) log.warn({ url: http.connection.url }, 'InfluxDB certificate not verified (verify_ssl = false)');
   const restart: RestartPolicy = {

@@ -141,6 +141,7 @@ const TABLE: SectionSpec[] = [
       { name: 'port', type: 'port', default: '8086', help: 'InfluxDB HTTP port.' },
       { name: 'ssl', type: 'bool', default: 'false', help: 'Use HTTPS.' },
       { name: 'verify_ssl', type: 'bool', default: 'false', help: 'Verify the server certificate when ssl is set.' },
+      { name: 'gzip', type: 'bool', default: 'false', help: 'Send write requests gzip-compressed: less network traffic for more CPU on both ends (worth it over a slow link).' },
       { name: 'ssl_ca_file', type: 'file', help: 'With ssl and verify_ssl: PEM file of the CA(s) to trust for InfluxDB\'s certificate (a private CA); unset: the system\'s CAs.' },
       { name: 'user', type: 'string', default: 'mon_persister', help: 'InfluxDB user.' },
       { name: 'password', type: 'string', secret: true, help: 'InfluxDB password; never logged.' },

@@ -44,6 +44,7 @@ export interface InfluxConfig {
   ssl: boolean;
   verifySsl: boolean;
   sslCaFile?: string;
+  gzip: boolean;
   user: string;
   password?: string;
 }

@@ -16,6 +16,8 @@ export interface InfluxConnection {
   ca?: Buffer;
   /** Per request, milliseconds. */
   timeoutMs?: number;
+  /** Gzip write bodies (above a kilobyte). */
+  gzip?: boolean;
 }
 
 export interface WriteOutcome {
@@ -34,6 +36,8 @@ export function influxUrl(c: { ipAddress: string; port: number; ssl: boolean }):
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
+
+const GZIP_ABOVE_BYTES = 1024;
 
 export class InfluxHttp {
   private readonly transport: Transport;
@@ -60,7 +64,7 @@ export class InfluxHttp {
     const rp = retentionPolicy ? `&rp=${encodeURIComponent(retentionPolicy)}` : '';
     const path = `/write?db=${encodeURIComponent(database)}${rp}&precision=ms`;
     try {
-      await this.request(path, lines.join('\n'), 'text/plain; charset=utf-8');
+      await this.request(path, lines.join('\n'), 'text/plain; charset=utf-8', this.connection.gzip ? GZIP_ABOVE_BYTES : undefined);
       return { dropped: 0 };
     } catch (err) {
       if (err instanceof InfluxError && err.code === InfluxErrorCode.PARTIAL_WRITE) {
@@ -101,11 +105,12 @@ export class InfluxHttp {
     }
   }
 
-  private async request(path: string, body: string, contentType: string): Promise<unknown> {
+  private async request(path: string, body: string, contentType: string, gzipThreshold?: number): Promise<unknown> {
     try {
       return await this.transport.request(path, body, {
         method: 'POST',
         headers: { ...this.headers, 'content-type': contentType },
+        gzipThreshold,
       });
     } catch (err) {
       throw toInfluxError(err, this.connection.url);

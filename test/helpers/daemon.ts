@@ -25,6 +25,8 @@ export interface DaemonSettings {
   verifySsl?: boolean;
   /** `[influxdb] ssl_ca_file`. */
   sslCaFile?: string;
+  /** `[influxdb] gzip`. */
+  influxGzip?: boolean;
   alarmsEnabled?: boolean;
   numProcessors?: number;
   /** Options of [supervisor]. */
@@ -67,6 +69,7 @@ default_retention_hours = ${s.retentionHours ?? 0}
 ssl = ${url.protocol === 'https:'}
 verify_ssl = ${s.verifySsl ?? true}
 ${s.sslCaFile ? `ssl_ca_file = ${s.sslCaFile}` : ''}
+gzip = ${s.influxGzip ?? false}
 ${s.user ? `user = ${s.user}` : ''}
 ${s.password ? `password = ${s.password}` : ''}
 [supervisor]

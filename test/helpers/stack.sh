@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Local test stack for monasca-persister: a single-node Kafka (KRaft) and two
-# InfluxDB 1.x instances (one without auth, one with auth), all on 127.0.0.1.
+# Local test stack for monasca-persister: a single-node Kafka (KRaft) and three
+# InfluxDB 1.x instances, all on 127.0.0.1: Debian's InfluxDB (1.6.7) without
+# auth and with auth, and InfluxDB 1.8.10 (built with Go) without auth.
 # Kafka has three client listeners: PLAINTEXT, SSL (a certificate of a private
 # CA made here) and SASL_PLAINTEXT with SCRAM-SHA-512 (a user made here).
 #
@@ -8,7 +9,7 @@
 #
 #   up      start whatever is not running yet (idempotent), then write
 #           .stack/stack.json and print where everything listens
-#   down    stop all three (SIGTERM, then SIGKILL after 20 s); caches and data
+#   down    stop all four (SIGTERM, then SIGKILL after 20 s); caches and data
 #           are kept.  `down --purge` also deletes data dirs and logs.
 #   status  say which services are running (exit 0 only if all are)
 #   env     print .stack/stack.json (exit 1 if the stack is not up)
@@ -18,14 +19,19 @@
 #   KAFKA_SSL_PORT=19094  KAFKA_SASL_PORT=19095
 #   INFLUX_PORT=18086 INFLUX_RPC_PORT=18088
 #   INFLUX_AUTH_PORT=18087 INFLUX_AUTH_RPC_PORT=18089
-# STACK_START_TIMEOUT=120 bounds each readiness wait (seconds).
+#   INFLUX18_PORT=18090 INFLUX18_RPC_PORT=18091
+# STACK_START_TIMEOUT=120 bounds each readiness wait (seconds);
+# STACK_BUILD_TIMEOUT=900 bounds the one-off build of InfluxDB 1.8.10.
 #
-# Everything (jar cache, data, logs, pid files) lives under <repo>/.stack/.
-# The CA and the broker's keystores are made once (with keytool) in
-# .stack/tls/ and kept by `down --purge`; delete that directory to get new ones.
+# Everything (jar cache, the built influxd 1.8.10, data, logs, pid files) lives
+# under <repo>/.stack/.  The CA and the broker's keystores are made once (with
+# keytool) in .stack/tls/ and kept by `down --purge`; delete that directory to
+# get new ones.
 # Needs: bash, java >= 17 (with keytool), mvn (first run only, to fetch the
-# Kafka jars), curl, and influxd (installed from Debian's `influxdb` package
-# when missing; root).
+# Kafka jars), curl, influxd (installed from Debian's `influxdb` package when
+# missing; root), and go >= 1.16 (first run only: `go install` builds influxd
+# 1.8.10 from the Go module proxy in about a minute, using Go's usual module
+# and build caches).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -51,6 +57,8 @@ INFLUX_PORT=${INFLUX_PORT:-18086}
 INFLUX_RPC_PORT=${INFLUX_RPC_PORT:-18088}
 INFLUX_AUTH_PORT=${INFLUX_AUTH_PORT:-18087}
 INFLUX_AUTH_RPC_PORT=${INFLUX_AUTH_RPC_PORT:-18089}
+INFLUX18_PORT=${INFLUX18_PORT:-18090}
+INFLUX18_RPC_PORT=${INFLUX18_RPC_PORT:-18091}
 INFLUX_ADMIN_USER=admin
 INFLUX_ADMIN_PASSWORD=admin-secret
 # The SCRAM user of the SASL listener.
@@ -60,7 +68,14 @@ KAFKA_SASL_PASSWORD=persister-secret
 # Password of the PKCS12 keystore and truststore in $TLS_DIR (and of its keys).
 TLS_STORE_PASSWORD=stack-tls-secret
 
+# The newer InfluxDB 1.x, built from its Go module (pure Go: CGO_ENABLED=0).
+INFLUX18_VERSION=1.8.10
+INFLUX18_MODULE=github.com/influxdata/influxdb
+INFLUX18_HOME="$CACHE_DIR/influxdb-$INFLUX18_VERSION"
+INFLUX18_BIN="$INFLUX18_HOME/influxd"
+
 START_TIMEOUT=${STACK_START_TIMEOUT:-120}
+BUILD_TIMEOUT=${STACK_BUILD_TIMEOUT:-900}
 STOP_TIMEOUT=20
 
 # ---------------------------------------------------------------- utilities
@@ -565,13 +580,52 @@ ensure_influxd() {
   command -v influxd >/dev/null || die "influxd still not found after installing the influxdb package"
 }
 
+# Builds influxd $INFLUX18_VERSION into $INFLUX18_BIN unless already there.
+influx18_build() {
+  if [[ -f $INFLUX18_HOME/.complete && -x $INFLUX18_BIN ]]; then return 0; fi
+  command -v go >/dev/null \
+    || die "go not found; Go >= 1.16 is needed once to build InfluxDB $INFLUX18_VERSION (go install $INFLUX18_MODULE/cmd/influxd@v$INFLUX18_VERSION); install it (Debian: apt-get install golang-go)"
+  local gover
+  gover=$(go env GOVERSION 2>/dev/null || true)
+  [[ $gover =~ ^go1\.([0-9]+) ]] && ((BASH_REMATCH[1] >= 16)) \
+    || die "Go >= 1.16 is needed to build InfluxDB $INFLUX18_VERSION; found '${gover:-$(go version)}'"
+  mkdir -p "$INFLUX18_HOME"
+  local build_log="$INFLUX18_HOME/build.log" t0=$SECONDS
+  log "building InfluxDB $INFLUX18_VERSION with $gover from the Go module proxy (first run only, about a minute; log: $build_log)..."
+  rm -rf "$INFLUX18_HOME/bin.tmp"
+  # -trimpath and -s -w: a smaller binary; -X: what `influxd version` and the
+  # X-Influxdb-Version header say.
+  local rc=0
+  GOBIN="$INFLUX18_HOME/bin.tmp" CGO_ENABLED=0 timeout "$BUILD_TIMEOUT" \
+    go install -trimpath \
+    -ldflags "-s -w -X main.version=$INFLUX18_VERSION -X main.branch=${INFLUX18_VERSION%.*} -X main.commit=v$INFLUX18_VERSION" \
+    "$INFLUX18_MODULE/cmd/influxd@v$INFLUX18_VERSION" >"$build_log" 2>&1 || rc=$?
+  if ((rc)); then
+    tail -n 30 "$build_log" >&2
+    ((rc == 124)) && die "building InfluxDB $INFLUX18_VERSION took more than ${BUILD_TIMEOUT}s (STACK_BUILD_TIMEOUT); full log: $build_log"
+    die "could not build InfluxDB $INFLUX18_VERSION (it needs the Go module proxy; GOPROXY=$(go env GOPROXY)); full log: $build_log"
+  fi
+  "$INFLUX18_HOME/bin.tmp/influxd" version 2>&1 | grep -qF "v$INFLUX18_VERSION " \
+    || die "the influxd built in $INFLUX18_HOME/bin.tmp does not say it is $INFLUX18_VERSION"
+  mv -f "$INFLUX18_HOME/bin.tmp/influxd" "$INFLUX18_BIN"
+  rm -rf "$INFLUX18_HOME/bin.tmp"
+  date -u +%FT%TZ >"$INFLUX18_HOME/.complete"
+  log "InfluxDB $INFLUX18_VERSION built in $((SECONDS - t0))s: $INFLUX18_BIN ($(($(stat -c %s "$INFLUX18_BIN") >> 20)) MiB)"
+}
+
+# The version an influxd binary reports, e.g. 1.6.7~rc0 for Debian's.
+influxd_version() {
+  "$1" version 2>/dev/null | sed -n 's/^InfluxDB v\([^ ]*\) .*/\1/p'
+}
+
 ensure_curl() {
   command -v curl >/dev/null || apt_install curl
 }
 
-# influx_config NAME HTTP_PORT RPC_PORT AUTH(true|false)
+# influx_write_config NAME HTTP_PORT RPC_PORT AUTH(true|false) [HTTP_EXTRA]
+# HTTP_EXTRA: lines for [http] that only newer versions know.
 influx_write_config() {
-  local name=$1 http_port=$2 rpc_port=$3 auth=$4 dir="$STACK_DIR/influxdb-$1"
+  local name=$1 http_port=$2 rpc_port=$3 auth=$4 http_extra=${5:-} dir="$STACK_DIR/influxdb-$1"
   mkdir -p "$dir/meta" "$dir/data" "$dir/wal"
   cat >"$dir/influxdb.conf" <<EOF
 # generated by test/helpers/stack.sh ($name)
@@ -585,6 +639,7 @@ bind-address = "127.0.0.1:$rpc_port"
 [data]
   dir = "$dir/data"
   wal-dir = "$dir/wal"
+  index-version = "inmem"
   query-log-enabled = false
 
 [monitor]
@@ -595,6 +650,7 @@ bind-address = "127.0.0.1:$rpc_port"
   bind-address = "127.0.0.1:$http_port"
   auth-enabled = $auth
   log-enabled = false
+$http_extra
 
 [subscriber]
   enabled = false
@@ -626,9 +682,9 @@ influx_wait() {
   die "InfluxDB $name did not answer /ping within ${START_TIMEOUT}s; see $STACK_DIR/influxdb-$name/influxd.log"
 }
 
-# influx_up NAME HTTP_PORT HTTP_VAR RPC_PORT RPC_VAR AUTH
+# influx_up NAME INFLUXD HTTP_PORT HTTP_VAR RPC_PORT RPC_VAR AUTH [HTTP_EXTRA]
 influx_up() {
-  local name=$1 port=$2 port_var=$3 rpc_port=$4 rpc_var=$5 auth=$6 pid
+  local name=$1 influxd=$2 port=$3 port_var=$4 rpc_port=$5 rpc_var=$6 auth=$7 http_extra=${8:-} pid
   if pid=$(influx_pid "$name"); then
     # The config file was written when this process started.
     grep -qF "bind-address = \"127.0.0.1:$port\"" "$STACK_DIR/influxdb-$name/influxdb.conf" \
@@ -642,15 +698,15 @@ influx_up() {
   fi
   require_free_port "$port" "$port_var"
   require_free_port "$rpc_port" "$rpc_var"
-  influx_write_config "$name" "$port" "$rpc_port" "$auth"
-  log "starting InfluxDB $name"
+  influx_write_config "$name" "$port" "$rpc_port" "$auth" "$http_extra"
+  log "starting InfluxDB $name ($influxd)"
   # INFLUXDB_* variables would override the generated config; drop them.
   local unset_vars=() v
   for v in $(compgen -e); do
     [[ $v == INFLUXDB_* ]] && unset_vars+=(-u "$v")
   done
   start_daemon "influxdb-$name" "$STACK_DIR/influxdb-$name/influxd.log" \
-    env "${unset_vars[@]}" influxd run -config "$STACK_DIR/influxdb-$name/influxdb.conf"
+    env "${unset_vars[@]}" "$influxd" run -config "$STACK_DIR/influxdb-$name/influxdb.conf"
   influx_wait "$name" "$port" "$(<"$(pid_file "influxdb-$name")")"
 }
 
@@ -676,8 +732,10 @@ json_str() {
 }
 
 write_stack_json() {
+  local version
+  version=$(influxd_version "$(command -v influxd)")
   cat >"$STACK_JSON.tmp" <<EOF
-{"kafka": {"brokers": ["127.0.0.1:$KAFKA_PORT"]}, "kafkaSsl": {"brokers": ["127.0.0.1:$KAFKA_SSL_PORT"], "caFile": $(json_str "$TLS_DIR/ca.pem")}, "kafkaSasl": {"brokers": ["127.0.0.1:$KAFKA_SASL_PORT"], "mechanism": "$KAFKA_SASL_MECHANISM", "username": "$KAFKA_SASL_USER", "password": "$KAFKA_SASL_PASSWORD"}, "influx": {"url": "http://127.0.0.1:$INFLUX_PORT"}, "influxAuth": {"url": "http://127.0.0.1:$INFLUX_AUTH_PORT", "user": "$INFLUX_ADMIN_USER", "password": "$INFLUX_ADMIN_PASSWORD"}}
+{"kafka": {"brokers": ["127.0.0.1:$KAFKA_PORT"]}, "kafkaSsl": {"brokers": ["127.0.0.1:$KAFKA_SSL_PORT"], "caFile": $(json_str "$TLS_DIR/ca.pem")}, "kafkaSasl": {"brokers": ["127.0.0.1:$KAFKA_SASL_PORT"], "mechanism": "$KAFKA_SASL_MECHANISM", "username": "$KAFKA_SASL_USER", "password": "$KAFKA_SASL_PASSWORD"}, "influx": {"url": "http://127.0.0.1:$INFLUX_PORT", "version": "$version"}, "influxAuth": {"url": "http://127.0.0.1:$INFLUX_AUTH_PORT", "user": "$INFLUX_ADMIN_USER", "password": "$INFLUX_ADMIN_PASSWORD", "version": "$version"}, "influx18": {"url": "http://127.0.0.1:$INFLUX18_PORT", "version": "$INFLUX18_VERSION"}}
 EOF
   mv "$STACK_JSON.tmp" "$STACK_JSON"
 }
@@ -704,6 +762,10 @@ preflight_ports() {
     require_free_port "$INFLUX_AUTH_PORT" INFLUX_AUTH_PORT
     require_free_port "$INFLUX_AUTH_RPC_PORT" INFLUX_AUTH_RPC_PORT
   fi
+  if ! influx_pid influx18 >/dev/null; then
+    require_free_port "$INFLUX18_PORT" INFLUX18_PORT
+    require_free_port "$INFLUX18_RPC_PORT" INFLUX18_RPC_PORT
+  fi
 }
 
 cmd_up() {
@@ -714,9 +776,12 @@ cmd_up() {
   ensure_influxd
   mkdir -p "$RUN_DIR"
   preflight_ports
-  influx_up influx "$INFLUX_PORT" INFLUX_PORT "$INFLUX_RPC_PORT" INFLUX_RPC_PORT false
-  influx_up influx-auth "$INFLUX_AUTH_PORT" INFLUX_AUTH_PORT "$INFLUX_AUTH_RPC_PORT" INFLUX_AUTH_RPC_PORT true
+  influx18_build
+  influx_up influx influxd "$INFLUX_PORT" INFLUX_PORT "$INFLUX_RPC_PORT" INFLUX_RPC_PORT false
+  influx_up influx-auth influxd "$INFLUX_AUTH_PORT" INFLUX_AUTH_PORT "$INFLUX_AUTH_RPC_PORT" INFLUX_AUTH_RPC_PORT true
   influx_auth_admin
+  influx_up influx18 "$INFLUX18_BIN" "$INFLUX18_PORT" INFLUX18_PORT "$INFLUX18_RPC_PORT" INFLUX18_RPC_PORT false \
+    '  flux-enabled = false'
   kafka_up
   write_stack_json
   cat <<EOF
@@ -724,8 +789,9 @@ stack up in $((SECONDS - t0))s:
   Kafka $KAFKA_VERSION          127.0.0.1:$KAFKA_PORT (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)  log: .stack/kafka/kafka.log
     SSL                127.0.0.1:$KAFKA_SSL_PORT  CA: .stack/tls/ca.pem (Java truststore: .stack/tls/truststore.p12, password $TLS_STORE_PASSWORD)
     SASL_PLAINTEXT     127.0.0.1:$KAFKA_SASL_PORT  $KAFKA_SASL_MECHANISM user $KAFKA_SASL_USER / $KAFKA_SASL_PASSWORD
-  InfluxDB (no auth)   http://127.0.0.1:$INFLUX_PORT
+  InfluxDB (no auth)   http://127.0.0.1:$INFLUX_PORT  (Debian's influxd $(influxd_version "$(command -v influxd)"))
   InfluxDB (auth)      http://127.0.0.1:$INFLUX_AUTH_PORT  user $INFLUX_ADMIN_USER / $INFLUX_ADMIN_PASSWORD
+  InfluxDB $INFLUX18_VERSION      http://127.0.0.1:$INFLUX18_PORT  (no auth)
   endpoints: .stack/stack.json
 EOF
 }
@@ -742,6 +808,7 @@ cmd_down() {
   if pid=$(kafka_pid); then pids+=("$pid"); names+=(kafka); fi
   if pid=$(influx_pid influx); then pids+=("$pid"); names+=(influx); fi
   if pid=$(influx_pid influx-auth); then pids+=("$pid"); names+=(influx-auth); fi
+  if pid=$(influx_pid influx18); then pids+=("$pid"); names+=(influx18); fi
   if ((${#pids[@]})); then
     log "stopping ${names[*]}..."
     stop_pids "${pids[@]}"
@@ -751,7 +818,7 @@ cmd_down() {
   rm -f "$RUN_DIR"/*.pid "$STACK_JSON"
   if ((purge)); then
     log "purging data and logs (keeping $CACHE_DIR and the certificates in $TLS_DIR)"
-    rm -rf "$KAFKA_DIR" "$STACK_DIR/influxdb-influx" "$STACK_DIR/influxdb-influx-auth" "$RUN_DIR"
+    rm -rf "$KAFKA_DIR" "$STACK_DIR/influxdb-influx" "$STACK_DIR/influxdb-influx-auth" "$STACK_DIR/influxdb-influx18" "$RUN_DIR"
   fi
 }
 
@@ -763,9 +830,12 @@ cmd_status() {
     echo "kafka        stopped"; rc=3
   fi
   local name port
-  for name in influx influx-auth; do
-    port=$INFLUX_PORT
-    [[ $name == influx-auth ]] && port=$INFLUX_AUTH_PORT
+  for name in influx influx-auth influx18; do
+    case $name in
+      influx) port=$INFLUX_PORT ;;
+      influx-auth) port=$INFLUX_AUTH_PORT ;;
+      influx18) port=$INFLUX18_PORT ;;
+    esac
     if pid=$(influx_pid "$name"); then
       printf '%-12s running  pid %s  http://127.0.0.1:%s\n' "$name" "$pid" "$port"
     else

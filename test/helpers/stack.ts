@@ -6,6 +6,13 @@ import { promisify } from 'node:util';
 import type { QueryResult } from '../../src/influx/client.js';
 import { ROOT } from './paths.js';
 
+/** An InfluxDB of the stack without authentication. */
+export interface InfluxTarget {
+  url: string;
+  /** What the server says it is: Debian's `1.6.7~rc0`, or `1.8.10`. */
+  version: string;
+}
+
 export interface Stack {
   /** The PLAINTEXT listener. */
   kafka: { brokers: string[] };
@@ -13,8 +20,12 @@ export interface Stack {
   kafkaSsl: { brokers: string[]; caFile: string };
   /** The SASL_PLAINTEXT listener and the SCRAM user the stack made. */
   kafkaSasl: { brokers: string[]; mechanism: 'SCRAM-SHA-512'; username: string; password: string };
-  influx: { url: string };
-  influxAuth: { url: string; user: string; password: string };
+  /** Debian's InfluxDB (1.6.7). */
+  influx: InfluxTarget;
+  /** InfluxDB 1.8.10, built by stack.sh. */
+  influx18: InfluxTarget;
+  /** Debian's InfluxDB (1.6.7) with authentication, and its admin user. */
+  influxAuth: { url: string; user: string; password: string; version: string };
 }
 
 let up: Promise<Stack> | undefined;
@@ -25,6 +36,15 @@ export function stack(): Promise<Stack> {
     () => JSON.parse(readFileSync(join(ROOT, '.stack', 'stack.json'), 'utf8')) as Stack,
   );
   return up;
+}
+
+/**
+ * Every InfluxDB version of the stack without authentication, oldest first: a test that is about
+ * InfluxDB runs once on each, `const s = await stack();` at the top of the file and then
+ * `for (const influx of influxTargets(s)) describe(...)`.
+ */
+export function influxTargets(s: Stack): InfluxTarget[] {
+  return [s.influx, s.influx18];
 }
 
 /** Runs InfluxQL and returns its results; a statement error throws. */

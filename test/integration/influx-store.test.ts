@@ -1,17 +1,18 @@
 /**
- * PointStore + InfluxHttp against the real InfluxDB 1.x of the local stack (test/helpers/stack.sh):
- * databases created on demand with their retention policy, bad points isolated, requests split,
- * credentials, and an unreachable server. Every test uses databases of its own and drops them.
+ * PointStore + InfluxHttp against the real InfluxDB 1.x of the local stack (test/helpers/stack.sh),
+ * each version of it (1.6.7 and 1.8.10): databases created on demand with their retention policy,
+ * bad points isolated, requests split; then credentials (on 1.6.7) and an unreachable server.
+ * Every test uses databases of its own and drops them.
  */
 import { Fault } from '../../src/ports/faults.js';
 import assert from 'node:assert/strict';
-import { before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import { convertMessage, Drop } from '../../src/convert/index.js';
 import { InfluxHttp, quoteIdentifier, type InfluxConnection } from '../../src/influx/client.js';
 import { InfluxError, InfluxErrorCode } from '../../src/influx/errors.js';
 import { PointStore, type StoreOptions } from '../../src/influx/store.js';
-import { influxQuery, stack, type Stack, uniqueName } from '../helpers/stack.js';
+import { influxQuery, influxTargets, stack, uniqueName } from '../helpers/stack.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -28,28 +29,33 @@ function storeOn(http: InfluxHttp, options: Partial<StoreOptions> = {}): PointSt
   return new PointStore(http, { pointsPerRequest: 1000, retentionHours: 0, log: silent, ...options });
 }
 
-let s: Stack;
-before(async () => {
-  s = await stack();
-});
+const s = await stack();
+
+/** An InfluxDB of the stack, with the credentials it needs if any. */
+type Server = { url: string; user?: string; password?: string };
+
+function query(server: Server, q: string, db?: string) {
+  const auth = server.user === undefined ? undefined : { user: server.user, password: server.password ?? '' };
+  return influxQuery(server.url, q, db, auth);
+}
 
 /** A fresh database name, dropped when the test ends (it may or may not have been created). */
-function database(t: TestContext, prefix = 'store', auth?: Stack['influxAuth']): string {
+function database(t: TestContext, server: Server, prefix = 'store'): string {
   const db = uniqueName(prefix);
   t.after(async () => {
-    await influxQuery(auth?.url ?? s.influx.url, `DROP DATABASE ${quoteIdentifier(db)}`, undefined, auth);
+    await query(server, `DROP DATABASE ${quoteIdentifier(db)}`);
   });
   return db;
 }
 
 /** `SELECT <what> FROM <measurement>` rows as [time, ...values]. */
-async function rows(db: string, what: string, measurement: string, auth?: Stack['influxAuth']): Promise<unknown[][]> {
-  const r = await influxQuery(auth?.url ?? s.influx.url, `SELECT ${what} FROM ${quoteIdentifier(measurement)}`, db, auth);
+async function rows(server: Server, db: string, what: string, measurement: string): Promise<unknown[][]> {
+  const r = await query(server, `SELECT ${what} FROM ${quoteIdentifier(measurement)}`, db);
   return r[0]?.series?.[0]?.values ?? [];
 }
 
-async function databases(url = s.influx.url, auth?: Stack['influxAuth']): Promise<string[]> {
-  const r = await influxQuery(url, 'SHOW DATABASES', undefined, auth);
+async function databases(server: Server): Promise<string[]> {
+  const r = await query(server, 'SHOW DATABASES');
   return (r[0]?.series?.[0]?.values ?? []).map((v) => String(v[0]));
 }
 
@@ -72,18 +78,18 @@ async function rejection(p: Promise<unknown>): Promise<InfluxError> {
   assert.fail('expected a rejection');
 }
 
-describe('PointStore on a real InfluxDB', () => {
+for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB ${influx.version}`, () => {
   test('database not found -> created, then the points are written', async (t) => {
-    const db = database(t);
-    assert.ok(!(await databases()).includes(db));
-    const store = storeOn(new InfluxHttp({ url: s.influx.url }));
+    const db = database(t, influx);
+    assert.ok(!(await databases(influx)).includes(db));
+    const store = storeOn(new InfluxHttp({ url: influx.url }));
     const lines = [metricLine('cpu', 1.5, 1000), metricLine('cpu', 2, 2000), metricLine('cpu', -3.25, 3000)];
 
     const report = await store.store(new Map([[db, lines]]));
 
     assert.deepEqual(report, { stored: 3, refused: 0 });
-    assert.ok((await databases()).includes(db));
-    assert.deepEqual(await rows(db, 'value, host, _tenant_id, _region, value_meta', 'cpu'), [
+    assert.ok((await databases(influx)).includes(db));
+    assert.deepEqual(await rows(influx, db, 'value, host, _tenant_id, _region, value_meta', 'cpu'), [
       [1000, 1.5, 'h1', 't1', 'r1', '{}'],
       [2000, 2, 'h1', 't1', 'r1', '{}'],
       [3000, -3.25, 'h1', 't1', 'r1', '{}'],
@@ -91,21 +97,21 @@ describe('PointStore on a real InfluxDB', () => {
   });
 
   test('several databases in one call, each created', async (t) => {
-    const a = database(t);
-    const b = database(t);
-    const store = storeOn(new InfluxHttp({ url: s.influx.url }));
+    const a = database(t, influx);
+    const b = database(t, influx);
+    const store = storeOn(new InfluxHttp({ url: influx.url }));
     const report = await store.store(new Map([[a, [metricLine('cpu', 1, 1000)]], [b, [metricLine('mem', 2, 1000), metricLine('mem', 3, 2000)]]]));
     assert.deepEqual(report, { stored: 3, refused: 0 });
-    assert.equal((await rows(a, 'value', 'cpu')).length, 1);
-    assert.equal((await rows(b, 'value', 'mem')).length, 2);
+    assert.equal((await rows(influx, a, 'value', 'cpu')).length, 1);
+    assert.equal((await rows(influx, b, 'value', 'mem')).length, 2);
   });
 
   test('retentionHours 2 -> created with default retention policy "2h", duration 2h0m0s', async (t) => {
-    const db = database(t);
-    const store = storeOn(new InfluxHttp({ url: s.influx.url }), { retentionHours: 2 });
+    const db = database(t, influx);
+    const store = storeOn(new InfluxHttp({ url: influx.url }), { retentionHours: 2 });
     await store.store(new Map([[db, [metricLine('cpu', 1, Date.now())]]]));
 
-    const r = await influxQuery(s.influx.url, `SHOW RETENTION POLICIES ON ${quoteIdentifier(db)}`);
+    const r = await query(influx, `SHOW RETENTION POLICIES ON ${quoteIdentifier(db)}`);
     const series = r[0].series![0];
     const policies = series.values.map((v) => Object.fromEntries(series.columns.map((c, i) => [c, v[i]])));
     const twoHours = policies.find((p) => p.name === '2h');
@@ -114,40 +120,53 @@ describe('PointStore on a real InfluxDB', () => {
     assert.equal(twoHours.default, true);
     assert.deepEqual(policies.filter((p) => p.default === true).map((p) => p.name), ['2h']);
     // The point went to the default policy.
-    assert.equal((await rows(db, 'value', 'cpu')).length, 1);
+    assert.equal((await rows(influx, db, 'value', 'cpu')).length, 1);
   });
 
   test('a database without a default retention policy: with retentionHours it is created and the write goes on; without, a configuration fault', async (t) => {
-    const db = database(t);
-    await influxQuery(s.influx.url, `CREATE DATABASE ${quoteIdentifier(db)}`);
-    await influxQuery(s.influx.url, `DROP RETENTION POLICY "autogen" ON ${quoteIdentifier(db)}`);
-    const without = await rejection(storeOn(new InfluxHttp({ url: s.influx.url })).store(new Map([[db, [metricLine('cpu', 1, Date.now())]]])));
+    const db = database(t, influx);
+    await query(influx, `CREATE DATABASE ${quoteIdentifier(db)}`);
+    await query(influx, `DROP RETENTION POLICY "autogen" ON ${quoteIdentifier(db)}`);
+    const without = await rejection(storeOn(new InfluxHttp({ url: influx.url })).store(new Map([[db, [metricLine('cpu', 1, Date.now())]]])));
     assert.equal(without.code, InfluxErrorCode.RETENTION_POLICY_NOT_FOUND);
     assert.equal(without.fault, Fault.CONFIGURATION);
-    const store = storeOn(new InfluxHttp({ url: s.influx.url }), { retentionHours: 2 });
+    const store = storeOn(new InfluxHttp({ url: influx.url }), { retentionHours: 2 });
     assert.deepEqual(await store.store(new Map([[db, [metricLine('cpu', 1, Date.now())]]])), { stored: 1, refused: 0 });
-    assert.equal((await rows(db, 'value', 'cpu')).length, 1);
+    assert.equal((await rows(influx, db, 'value', 'cpu')).length, 1);
+  });
+
+  test('points older than the retention policy (partial write, dropped=2): the rest stored, refused 2', async (t) => {
+    const db = database(t, influx);
+    const http = new CountingHttp({ url: influx.url });
+    await http.createDatabase(db, 1);
+    const lines = [metricLine('cpu', 1, 1000), metricLine('cpu', 2, Date.now()), metricLine('cpu', 3, 2000)];
+
+    const report = await storeOn(http, { retentionHours: 1 }).store(new Map([[db, lines]]));
+
+    assert.deepEqual(report, { stored: 1, refused: 2 });
+    assert.deepEqual(http.writes, [3], 'one request: the answer says how many were dropped');
+    assert.deepEqual((await rows(influx, db, 'value', 'cpu')).map((r) => r[1]), [2]);
   });
 
   test('creating an existing database with its retention policy again is harmless', async (t) => {
-    const db = database(t);
-    const http = new InfluxHttp({ url: s.influx.url });
+    const db = database(t, influx);
+    const http = new InfluxHttp({ url: influx.url });
     await http.createDatabase(db, 2);
     await http.createDatabase(db, 2);
-    const r = await influxQuery(s.influx.url, `SHOW RETENTION POLICIES ON ${quoteIdentifier(db)}`);
+    const r = await query(influx, `SHOW RETENTION POLICIES ON ${quoteIdentifier(db)}`);
     assert.equal(r[0].series![0].values.filter((v) => v[0] === '2h').length, 1);
   });
 
   test('one refused line (field type conflict) in the middle: the rest stored, refused 1', async (t) => {
-    const db = database(t);
-    const http = new CountingHttp({ url: s.influx.url });
+    const db = database(t, influx);
+    const http = new CountingHttp({ url: influx.url });
     const store = storeOn(http);
     assert.deepEqual(await store.store(new Map([[db, ['m value=1 1000']]])), { stored: 1, refused: 0 });
 
     const report = await store.store(new Map([[db, ['m value=2 1500', 'm value="x" 2000', 'm value=3 3000']]]));
 
     assert.deepEqual(report, { stored: 2, refused: 1 });
-    assert.deepEqual(await rows(db, 'value', 'm'), [
+    assert.deepEqual(await rows(influx, db, 'value', 'm'), [
       [1000, 1],
       [1500, 2],
       [3000, 3],
@@ -155,8 +174,8 @@ describe('PointStore on a real InfluxDB', () => {
   });
 
   test('every line unparsable (400, nothing stored) -> split down to single lines, each refused', async (t) => {
-    const db = database(t);
-    const http = new CountingHttp({ url: s.influx.url });
+    const db = database(t, influx);
+    const http = new CountingHttp({ url: influx.url });
     await http.createDatabase(db, 0);
     const report = await storeOn(http).store(new Map([[db, ['m value= 1000', 'm 2000', 'm value=1 3000 junk']]]));
     assert.deepEqual(report, { stored: 0, refused: 3 });
@@ -167,18 +186,26 @@ describe('PointStore on a real InfluxDB', () => {
   test(
     'one unparsable line among good ones: the rest stored, refused 1',
     async (t) => {
-      const db = database(t);
-      const http = new InfluxHttp({ url: s.influx.url });
+      const db = database(t, influx);
+      const http = new InfluxHttp({ url: influx.url });
       await http.createDatabase(db, 0);
       const report = await storeOn(http).store(new Map([[db, ['m value=1 1000', 'm value= 2000', 'm value=3 3000']]]));
-      assert.equal((await rows(db, 'value', 'm')).length, 2);
+      assert.equal((await rows(influx, db, 'value', 'm')).length, 2);
       assert.deepEqual(report, { stored: 2, refused: 1 });
     },
   );
 
+  test('gzip: write bodies sent compressed are stored as they are', async (t) => {
+    const db = database(t, influx);
+    const lines = Array.from({ length: 500 }, (_, i) => metricLine('cpu', i, 1000 + i));
+    const report = await storeOn(new InfluxHttp({ url: influx.url, gzip: true })).store(new Map([[db, lines]]));
+    assert.deepEqual(report, { stored: 500, refused: 0 });
+    assert.equal((await rows(influx, db, 'value', 'cpu')).length, 500);
+  });
+
   test('pointsPerRequest 10, 25 lines -> 3 requests (10, 10, 5), all 25 stored', async (t) => {
-    const db = database(t);
-    const http = new CountingHttp({ url: s.influx.url });
+    const db = database(t, influx);
+    const http = new CountingHttp({ url: influx.url });
     await http.createDatabase(db, 0);
     const lines = Array.from({ length: 25 }, (_, i) => metricLine('cpu', i, 1000 + i));
 
@@ -186,13 +213,13 @@ describe('PointStore on a real InfluxDB', () => {
 
     assert.deepEqual(report, { stored: 25, refused: 0 });
     assert.deepEqual(http.writes, [10, 10, 5]);
-    assert.deepEqual(await rows(db, 'count(value)', 'cpu'), [[0, 25]]);
+    assert.deepEqual(await rows(influx, db, 'count(value)', 'cpu'), [[0, 25]]);
   });
 
   test('pointsPerRequest splits per database', async (t) => {
-    const a = database(t);
-    const b = database(t);
-    const http = new CountingHttp({ url: s.influx.url });
+    const a = database(t, influx);
+    const b = database(t, influx);
+    const http = new CountingHttp({ url: influx.url });
     await http.createDatabase(a, 0);
     await http.createDatabase(b, 0);
     const lines = (n: number) => Array.from({ length: n }, (_, i) => metricLine('cpu', i, 1000 + i));
@@ -200,20 +227,27 @@ describe('PointStore on a real InfluxDB', () => {
     assert.deepEqual(report, { stored: 8, refused: 0 });
     assert.deepEqual(http.writes, [4, 1, 3]);
   });
+
+  test('a failing statement -> QUERY_FAILED with InfluxDB words', async () => {
+    const http = new InfluxHttp({ url: influx.url });
+    const err = await rejection(http.query(`SHOW RETENTION POLICIES ON ${quoteIdentifier(uniqueName('absent'))}`));
+    assert.equal(err.code, InfluxErrorCode.QUERY_FAILED);
+    assert.match(err.message, /database not found/);
+  });
 });
 
-describe('InfluxHttp credentials and reachability', () => {
+describe(`InfluxHttp credentials (InfluxDB ${s.influxAuth.version}) and reachability`, () => {
   test('InfluxDB with auth: the right user and password create the database and write', async (t) => {
     const auth = s.influxAuth;
-    const db = database(t, 'auth', auth);
+    const db = database(t, auth, 'auth');
     const store = storeOn(new InfluxHttp({ url: auth.url, user: auth.user, password: auth.password }));
     assert.deepEqual(await store.store(new Map([[db, [metricLine('cpu', 7, 1000)]]])), { stored: 1, refused: 0 });
-    assert.deepEqual(await rows(db, 'value', 'cpu', auth), [[1000, 7]]);
+    assert.deepEqual(await rows(auth, db, 'value', 'cpu'), [[1000, 7]]);
   });
 
   test('InfluxDB with auth: a wrong password -> AUTH_FAILED, a configuration fault naming what to fix, at once', async (t) => {
     const auth = s.influxAuth;
-    const db = database(t, 'auth', auth);
+    const db = database(t, auth, 'auth');
     const http = new CountingHttp({ url: auth.url, user: auth.user, password: `${auth.password}-wrong` });
     const started = performance.now();
 
@@ -225,12 +259,12 @@ describe('InfluxHttp credentials and reachability', () => {
     assert.match(err.message, /check \[influxdb\] user and password/);
     assert.deepEqual(http.writes, [1], 'one request, no retry');
     assert.ok(performance.now() - started < 2000);
-    assert.ok(!(await databases(auth.url, auth)).includes(db));
+    assert.ok(!(await databases(auth)).includes(db));
   });
 
   test('InfluxDB with auth: no credentials -> AUTH_FAILED', async (t) => {
     const auth = s.influxAuth;
-    const db = database(t, 'auth', auth);
+    const db = database(t, auth, 'auth');
     const err = await rejection(storeOn(new InfluxHttp({ url: auth.url })).store(new Map([[db, ['m value=1 1000']]])));
     assert.equal(err.code, InfluxErrorCode.AUTH_FAILED);
   });
@@ -243,12 +277,5 @@ describe('InfluxHttp credentials and reachability', () => {
     assert.equal(err.fault, Fault.UNREACHABLE);
     assert.match(err.message, /ECONNREFUSED/);
     assert.deepEqual(http.writes, [1]);
-  });
-
-  test('a failing statement -> QUERY_FAILED with InfluxDB words', async () => {
-    const http = new InfluxHttp({ url: s.influx.url });
-    const err = await rejection(http.query(`SHOW RETENTION POLICIES ON ${quoteIdentifier(uniqueName('absent'))}`));
-    assert.equal(err.code, InfluxErrorCode.QUERY_FAILED);
-    assert.match(err.message, /database not found/);
   });
 });

@@ -1,30 +1,33 @@
 /**
- * The daemon end to end on the real Kafka and InfluxDB of test/helpers/stack.sh: what lands in
- * InfluxDB, and what is committed in Kafka.
+ * The daemon end to end on the real Kafka and InfluxDB of test/helpers/stack.sh, on each InfluxDB
+ * version of it (1.6.7 and 1.8.10): what lands in InfluxDB, and what is committed in Kafka.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createTopic, offsets, produce } from '../helpers/kafka.js';
 import { malformedMessage, sampleAlarm, sampleMetric, TENANTS } from '../helpers/messages.js';
 import { onTheStack, pointCount, storedMetricPoints, waitForCommitted } from '../helpers/scenario.js';
-import { influxQuery, stack, uniqueName } from '../helpers/stack.js';
+import { type InfluxTarget, influxQuery, influxTargets, stack, uniqueName } from '../helpers/stack.js';
 
+// The stack first: with onTheStack's `before` hook registered earlier and waiting on the same
+// stack() as a top-level await, Node 20's runner ends the file without running a test.
+const s = await stack();
 const stackRun = onTheStack();
 
-async function newTopics(partitions = 3) {
+async function newTopics(influx: InfluxTarget, partitions = 3) {
   const id = uniqueName('t');
   const metricsTopic = `metrics-${id}`;
   const alarmsTopic = `alarms-${id}`;
   await createTopic(stackRun.brokers, metricsTopic, partitions);
   await createTopic(stackRun.brokers, alarmsTopic, partitions);
-  return { brokers: stackRun.brokers, influxUrl: stackRun.influxUrl, metricsTopic, alarmsTopic, group: id, database: `mon_${id}` };
+  return { brokers: stackRun.brokers, influxUrl: influx.url, metricsTopic, alarmsTopic, group: id, database: `mon_${id}` };
 }
 
 const allCommitted = (group: string, topic: string, timeoutMs = 60_000) => waitForCommitted(stackRun.brokers, group, topic, 'end', timeoutMs);
 
-describe('persisting metrics and alarm transitions', () => {
+for (const influx of influxTargets(s)) describe(`persisting metrics and alarm transitions (InfluxDB ${influx.version})`, () => {
   test('10,000 metrics over 3 partitions and 5 tenants plus 100 alarms: every point stored as the reference writes it, offsets committed', async () => {
-    const t = await newTopics(3);
+    const t = await newTopics(influx, 3);
     const metrics = Array.from({ length: 10_000 }, (_, i) => sampleMetric(i));
     const alarms = Array.from({ length: 100 }, (_, i) => sampleAlarm(i));
     await produce(stackRun.brokers, t.metricsTopic, metrics.map((m) => m.value));
@@ -38,7 +41,7 @@ describe('persisting metrics and alarm transitions', () => {
     // Every metric, with its tags, fields and timestamp.
     const stored = new Map<string, Record<string, unknown>>();
     for (const name of ['cpu.idle_perc', 'mem.free_mb', 'disk.space_used_perc']) {
-      const r = await influxQuery(stackRun.influxUrl, `SELECT * FROM "${name}"`, t.database);
+      const r = await influxQuery(influx.url, `SELECT * FROM "${name}"`, t.database);
       const series = r[0].series![0];
       for (const row of series.values) {
         const point = Object.fromEntries(series.columns.map((c, i) => [c, row[i]]));
@@ -55,11 +58,11 @@ describe('persisting metrics and alarm transitions', () => {
       assert.equal(p.component, 'persister-test');
       assert.equal(p.value_meta, i % 10 === 0 ? `{"note": "sample ${i}"}` : '{}');
     }
-    const tags = await influxQuery(stackRun.influxUrl, 'SHOW TAG KEYS FROM "cpu.idle_perc"', t.database);
+    const tags = await influxQuery(influx.url, 'SHOW TAG KEYS FROM "cpu.idle_perc"', t.database);
     assert.deepEqual(tags[0].series![0].values.flat(), ['_region', '_tenant_id', 'component', 'hostname', 'service']);
 
     // Every alarm transition, with the reference's fields.
-    const r = await influxQuery(stackRun.influxUrl, 'SELECT * FROM alarm_state_history', t.database);
+    const r = await influxQuery(influx.url, 'SELECT * FROM alarm_state_history', t.database);
     const series = r[0].series![0];
     assert.equal(series.values.length, 100);
     const rows = series.values.map((row) => Object.fromEntries(series.columns.map((c, i) => [c, row[i]])));
@@ -80,7 +83,7 @@ describe('persisting metrics and alarm transitions', () => {
   });
 
   test('db_per_tenant: one database per tenant, created with the retention policy', async () => {
-    const t = await newTopics(3);
+    const t = await newTopics(influx, 3);
     // Recent points: InfluxDB drops points older than the retention policy.
     const metrics = Array.from({ length: 500 }, (_, i) => sampleMetric(i, Date.now() - 3_600_000));
     await produce(stackRun.brokers, t.metricsTopic, metrics.map((m) => m.value));
@@ -90,32 +93,20 @@ describe('persisting metrics and alarm transitions', () => {
     for (const tenant of TENANTS) {
       const db = `${t.database}_${tenant}`;
       const total =
-        await storedMetricPoints(stackRun.influxUrl, db);
+        await storedMetricPoints(influx.url, db);
       assert.equal(total, 100, `points in ${db}`);
-      const rps = await influxQuery(stackRun.influxUrl, `SHOW RETENTION POLICIES ON "${db}"`);
+      const rps = await influxQuery(influx.url, `SHOW RETENTION POLICIES ON "${db}"`);
       const rp = rps[0].series![0].values.find((v) => v[0] === '48h');
       assert.ok(rp, `no 48h policy on ${db}: ${JSON.stringify(rps)}`);
       assert.equal(rp[1], '48h0m0s');
       assert.equal(rp[rp.length - 1], true, 'the 48h policy is the default');
     }
-    const dbs = (await influxQuery(stackRun.influxUrl, 'SHOW DATABASES'))[0].series![0].values.flat();
+    const dbs = (await influxQuery(influx.url, 'SHOW DATABASES'))[0].series![0].values.flat();
     assert.ok(!dbs.includes(t.database), 'nothing written to the shared database');
   });
 
-  test('InfluxDB with authentication: writes with the configured user and password', async () => {
-    const s = await stack();
-    const t = await newTopics(1);
-    await produce(stackRun.brokers, t.metricsTopic, Array.from({ length: 200 }, (_, i) => sampleMetric(i).value));
-    const { user, password } = s.influxAuth;
-    const run = stackRun.start({ ...t, influxUrl: s.influxAuth.url, user, password, alarmsEnabled: false });
-    await allCommitted(`${t.group}_metrics`, t.metricsTopic);
-    assert.equal((await run.stop()).code, 0);
-    assert.equal(await storedMetricPoints(s.influxAuth.url, t.database, { user, password }), 200);
-    assert.ok(!JSON.stringify(run.logs).includes(password), 'the password never appears in the logs');
-  });
-
   test('1% malformed messages interleaved: every other message stored, each drop logged and counted', async () => {
-    const t = await newTopics(3);
+    const t = await newTopics(influx, 3);
     const values: string[] = [];
     let malformed = 0;
     for (let i = 0; i < 3000; i++) {
@@ -127,7 +118,7 @@ describe('persisting metrics and alarm transitions', () => {
     await allCommitted(`${t.group}_metrics`, t.metricsTopic);
     assert.equal((await run.stop()).code, 0);
     const total =
-      await storedMetricPoints(stackRun.influxUrl, t.database);
+      await storedMetricPoints(influx.url, t.database);
     assert.equal(total, 3000 - malformed);
     const drops = run.logs.filter((l) => l.msg === 'message dropped');
     assert.equal(drops.length, malformed);
@@ -142,21 +133,21 @@ describe('persisting metrics and alarm transitions', () => {
   });
 
   test('a partial batch is written max_wait_time_seconds after its first message, with no more messages coming', async () => {
-    const t = await newTopics(1);
+    const t = await newTopics(influx, 1);
     const run = stackRun.start({ ...t, metricsBatchSize: 1000, maxWaitSeconds: 2, alarmsEnabled: false });
     await run.waitForLog((l) => l.msg === 'joined consumer group');
     const sentAt = Date.now();
     await produce(stackRun.brokers, t.metricsTopic, Array.from({ length: 7 }, (_, i) => sampleMetric(i * 3).value));
     await allCommitted(`${t.group}_metrics`, t.metricsTopic, 20_000);
     const waited = Date.now() - sentAt;
-    assert.equal(await pointCount(stackRun.influxUrl, t.database, 'cpu.idle_perc'), 7);
+    assert.equal(await pointCount(influx.url, t.database, 'cpu.idle_perc'), 7);
     assert.ok(run.child.exitCode === null, 'the daemon is still running');
     assert.ok(waited >= 1500, `written after ${waited} ms, before max_wait_time_seconds`);
     assert.equal((await run.stop()).code, 0);
   });
 
   test('SIGTERM while messages are flowing: exit 0, and a second run stores the rest with nothing lost', async () => {
-    const t = await newTopics(3);
+    const t = await newTopics(influx, 3);
     const total = 30_000;
     const values = Array.from({ length: total }, (_, i) => sampleMetric(i).value);
     const producing = produce(stackRun.brokers, t.metricsTopic, values, { chunk: 300, pauseMs: 30 });
@@ -180,12 +171,12 @@ describe('persisting metrics and alarm transitions', () => {
     await allCommitted(`${t.group}_metrics`, t.metricsTopic);
     assert.equal((await second.stop()).code, 0);
     const stored =
-      await storedMetricPoints(stackRun.influxUrl, t.database);
+      await storedMetricPoints(influx.url, t.database);
     assert.equal(stored, total);
   });
 
   test('num_processors = 2: the consumers share the partitions, and SIGTERM commits all each has stored before either leaves', async () => {
-    const t = await newTopics(6);
+    const t = await newTopics(influx, 6);
     const total = 20_000;
     const producing = produce(stackRun.brokers, t.metricsTopic, Array.from({ length: total }, (_, i) => sampleMetric(i).value), {
       chunk: 300,
@@ -212,7 +203,20 @@ describe('persisting metrics and alarm transitions', () => {
     await allCommitted(`${t.group}_metrics`, t.metricsTopic);
     assert.equal((await second.stop()).code, 0);
     const stored =
-      await storedMetricPoints(stackRun.influxUrl, t.database);
+      await storedMetricPoints(influx.url, t.database);
     assert.equal(stored, total);
+  });
+});
+
+describe(`InfluxDB with authentication (${s.influxAuth.version})`, () => {
+  test('InfluxDB with authentication: writes with the configured user and password', async () => {
+    const t = await newTopics(s.influxAuth, 1);
+    await produce(stackRun.brokers, t.metricsTopic, Array.from({ length: 200 }, (_, i) => sampleMetric(i).value));
+    const { user, password } = s.influxAuth;
+    const run = stackRun.start({ ...t, user, password, alarmsEnabled: false });
+    await allCommitted(`${t.group}_metrics`, t.metricsTopic);
+    assert.equal((await run.stop()).code, 0);
+    assert.equal(await storedMetricPoints(s.influxAuth.url, t.database, { user, password }), 200);
+    assert.ok(!JSON.stringify(run.logs).includes(password), 'the password never appears in the logs');
   });
 });

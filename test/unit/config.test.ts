@@ -92,6 +92,7 @@ describe('defaults', () => {
         port: 8086,
         ssl: false,
         verifySsl: false,
+        gzip: false,
         user: 'mon_persister',
       },
       repositories: { metricsDriver: 'influxdb', alarmStateHistoryDriver: 'influxdb', eventsDriver: 'elasticsearch' },

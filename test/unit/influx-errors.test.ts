@@ -1,6 +1,7 @@
 /**
  * classifyHttpError and droppedByPartialWrite on the answers InfluxDB 1.x really gives (texts as
- * InfluxDB 1.6.7 of the local stack words them; `"error"` of the JSON body).
+ * InfluxDB 1.6.7 of the local stack words them, and 1.8.10 words them the same; `"error"` of the
+ * JSON body).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
