@@ -1,5 +1,5 @@
 /** Conversion of an option's text (already interpolated) to its typed value. */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import type { OptionSpec } from './schema.js';
 
 /** Why a value is invalid; the loader adds file, section, option and value. */
@@ -95,11 +95,13 @@ export function convert(spec: OptionSpec, text: string): unknown {
     }
     case 'file': {
       const t = text.trim();
+      if (t === '') return undefined; // unset
       try {
         accessSync(t, constants.R_OK);
       } catch (e) {
         throw new InvalidValue(`cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
+      if (!statSync(t).isFile()) throw new InvalidValue('not a file (a directory? name the PEM file itself)');
       return t;
     }
     case 'driver': {

@@ -118,7 +118,7 @@ class Resolver {
   private inheritsUnset(section: string, spec: OptionSpec): boolean {
     if (section === 'kafka' || this.setting(section, spec.name) || spec.default !== `$kafka.${spec.name}`) return false;
     const common = findOption('kafka', spec.name);
-    return common !== undefined && this.resolve('kafka', common.spec).text === undefined;
+    return common !== undefined && (this.resolve('kafka', common.spec).text ?? '').trim() === '';
   }
 
   /** Every used option of the schema, converted to its type. */
@@ -132,7 +132,8 @@ class Resolver {
         const r = this.resolve(section.name, spec);
         if (r.text === undefined || (spec.default === undefined && r.text.trim() === '') || this.inheritsUnset(section.name, spec)) continue;
         try {
-          converted.set(spec.name, convert(spec, r.text));
+          const value = convert(spec, r.text);
+          if (value !== undefined) converted.set(spec.name, value);
         } catch (e) {
           if (e instanceof InvalidValue) throw this.error(section.name, spec, r, e.message);
           throw e;

@@ -2,10 +2,10 @@
 import { Kafka, logLevel, type Consumer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { BatchHandler, KafkaConsumerPort, KafkaStatus, PartitionOffset } from '../ports/kafka.js';
-import { Fault } from '../ports/faults.js';
+import type { FaultError } from '../ports/faults.js';
 import { installCodecs } from './codecs.js';
 import { CommitGuard } from './commit-guard.js';
-import { classifyKafkaError } from './errors.js';
+import { afterWorking, classifyKafkaError, passCrashOn } from './errors.js';
 import type { KafkaClientSecurity } from './security.js';
 
 export interface KafkaConsumerOptions {
@@ -42,6 +42,8 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
   private closing = false;
   /** Partitions of the current assignment (named when a fetch fails). */
   private assigned: readonly number[] = [];
+  /** The group was joined once: the settings work. */
+  private joined = false;
 
   constructor(private readonly options: KafkaConsumerOptions) {
     installCodecs();
@@ -57,6 +59,7 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
       const mine = payload.memberAssignment[options.topic] ?? [];
       this.guard.assign(mine);
       this.assigned = mine;
+      this.joined = true;
       options.log.info({ partitions: mine }, 'joined consumer group');
       for (const l of this.statusListeners) l('joined');
     });
@@ -67,11 +70,9 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
     for (const e of [this.consumer.events.REQUEST, this.consumer.events.FETCH, this.consumer.events.HEARTBEAT, this.consumer.events.COMMIT_OFFSETS]) {
       this.consumer.on(e, contact);
     }
-    // kafkajs restarts after some crashes on its own, forever; a configuration fault (an untrusted
-    // certificate) would never mend, so that is passed on too.
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      const error = classifyKafkaError(payload.error, options.topic, this.assigned);
-      if (payload.restart && error.fault !== Fault.CONFIGURATION) return;
+      const error = this.classify(payload.error);
+      if (!passCrashOn(error, payload.restart)) return;
       for (const l of this.crashListeners) l(error);
     });
   }
@@ -88,7 +89,7 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
     try {
       await this.start(handler);
     } catch (error) {
-      throw classifyKafkaError(error, this.options.topic, this.assigned);
+      throw this.classify(error);
     }
   }
 
@@ -108,6 +109,11 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
         await handler({ topic: batch.topic, partition: batch.partition, messages: batch.messages }, heartbeat);
       },
     });
+  }
+
+  private classify(error: unknown): FaultError {
+    const fault = classifyKafkaError(error, this.options.topic, this.assigned);
+    return this.joined ? afterWorking(fault) : fault;
   }
 
   async commit(offsets: readonly PartitionOffset[]): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * LZ4 frames (the LZ4 Frame Format 1.6.x), as Kafka producers send lz4 batches: decoding only.
  * Every length and offset is checked: malformed data throws rather than read or write out of
- * bounds. Checksums (header, blocks, content) are skipped, not verified: Kafka's own CRC covers the
- * batch, and Kafka's oldest lz4 format wrote a wrong header checksum.
+ * bounds, and a declared content size must match. Checksums (header, blocks, content) are skipped,
+ * not verified (Kafka's oldest lz4 format wrote a wrong header checksum); kafkajs does not check the
+ * batch's CRC either, so a corrupt literal byte goes unnoticed, as with gzip batches.
  */
 
 const MAGIC = 0x184d2204;
@@ -10,6 +11,7 @@ const SKIPPABLE_MASK = 0xfffffff0;
 const SKIPPABLE_MAGIC = 0x184d2a50;
 const BLOCK_SIZES: Record<number, number> = { 4: 64 << 10, 5: 256 << 10, 6: 1 << 20, 7: 4 << 20 };
 const MIN_MATCH = 4;
+const MAX_INITIAL_BYTES = 64 << 20;
 
 class Output {
   bytes: Buffer;
@@ -91,7 +93,10 @@ export function decodeLz4Frames(src: Buffer): Buffer {
     at += 4;
     if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) {
       need(4, 'skippable frame');
-      at += 4 + src.readUInt32LE(at);
+      const size = src.readUInt32LE(at);
+      at += 4;
+      need(size, 'skippable frame');
+      at += size;
       continue;
     }
     if (magic !== MAGIC) throw corrupt(`not an LZ4 frame (magic 0x${magic.toString(16)})`);
@@ -112,7 +117,9 @@ export function decodeLz4Frames(src: Buffer): Buffer {
       at += 8;
     }
     at += 1; // header checksum
-    out ??= new Output(expected >= 0 ? expected : blockMax);
+    // A declared size is trusted only as far as the input can hold it (LZ4 expands at most 255 times).
+    out ??= new Output(Math.min(expected >= 0 ? expected : blockMax, src.length * 255, MAX_INITIAL_BYTES));
+    const frameStart = out.length;
     for (;;) {
       need(4, 'block size');
       const word = src.readUInt32LE(at);
@@ -130,6 +137,7 @@ export function decodeLz4Frames(src: Buffer): Buffer {
       }
       at += size + (blockChecksums ? 4 : 0);
     }
+    if (expected >= 0 && out.length - frameStart !== expected) throw corrupt(`${out.length - frameStart} bytes decoded, ${expected} declared`);
     if (contentChecksum) {
       need(4, 'content checksum');
       at += 4;

@@ -87,6 +87,17 @@ describe('lz4 frames of the lz4 program', () => {
     assert.ok(decodeLz4Frames(Buffer.concat([one, one])).equals(Buffer.concat([TEXT_CONTENT, TEXT_CONTENT])));
   });
 
+  test('a declared content size is trusted only as far as the input can hold it, and must match', () => {
+    // A 19-byte frame declaring 4 GiB of content: refused without allocating it.
+    const header = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x68, 0x40]);
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(0xffffffffn);
+    const lying = Buffer.concat([header, size, Buffer.from([0x00]), Buffer.alloc(4)]);
+    const before = process.memoryUsage().arrayBuffers;
+    assert.throws(() => decodeLz4Frames(lying), /0 bytes decoded, 4294967295 declared/);
+    assert.ok(process.memoryUsage().arrayBuffers - before < 64 << 20);
+  });
+
   test('truncated anywhere: refused', () => {
     const whole = frame('independent-64k.lz4');
     for (const cut of [3, 6, 7, 11, 100, 40_000, whole.length - 5, whole.length - 1]) {

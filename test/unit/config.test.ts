@@ -496,6 +496,14 @@ describe('Kafka security', () => {
     throwsConfigError(() => load(`[kafka]\nsecurity_protocol = SSL\nssl_certfile = ${CA}\n`), ['ssl_keyfile', 'ssl_certfile and ssl_keyfile are set together']);
   });
 
+  test('an empty file option is unset, in [kafka] or in a topic section; a directory is refused', () => {
+    const c = load('[kafka]\nssl_cafile =\n[kafka_metrics]\nssl_certfile = $kafka.ssl_certfile\n');
+    assert.equal(c.metrics.sslCafile, undefined);
+    assert.equal(c.metrics.sslCertfile, undefined);
+    assert.ok(!formatIni(loadEffectiveConfig([write(`${INFLUX}[kafka]\nssl_cafile =\n`)]).options, []).includes('ssl_cafile'));
+    throwsConfigError(() => load(`[kafka]\nssl_cafile = ${tmpdir()}\n`), ['[kafka] ssl_cafile', 'not a file (a directory? name the PEM file itself)']);
+  });
+
   test('[influxdb] ssl_ca_file: a readable file', () => {
     assert.equal(load(`[influxdb]\nssl = true\nverify_ssl = true\nssl_ca_file = ${CA}\n`).influxdb.sslCaFile, CA);
     throwsConfigError(() => load('[influxdb]\nssl_ca_file = /nonexistent/ca.pem\n'), ['[influxdb] ssl_ca_file = "/nonexistent/ca.pem": cannot read the file (ENOENT)']);

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import kafkajs from 'kafkajs';
-import { classifyKafkaError } from '../../src/kafka/errors.js';
+import { UndecodableBatch } from '../../src/kafka/codecs.js';
+import { afterWorking, classifyKafkaError, passCrashOn } from '../../src/kafka/errors.js';
 import { Fault, FaultError, faultOf } from '../../src/ports/faults.js';
 import { certificateProblem, notTls } from '../../src/tls.js';
 
@@ -71,5 +72,33 @@ describe('TLS errors', () => {
     assert.ok(notTls(nodeError('EPROTO', 'write EPROTO 80EC64CCB27F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number')));
     assert.ok(notTls(nodeError('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number')));
     assert.ok(!notTls(nodeError('ECONNRESET', 'socket hang up')));
+  });
+});
+
+describe('crashes kafkajs would restart from', () => {
+  test('passed on: a configuration fault, and an undecodable batch even behind the retries of kafkajs; not: Kafka lost', () => {
+    const undecodable = new KafkaJSNumberOfRetriesExceeded(new UndecodableBatch('zstd', new Error('bad frame')), { retryCount: 5, retryTime: 1000 });
+    assert.equal(passCrashOn(classifyKafkaError(undecodable, 'metrics', [0]), true), true);
+    const lost = classifyKafkaError(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'), 'metrics');
+    assert.equal(passCrashOn(lost, true), false, 'kafkajs reconnects; the Kafka watchdog decides');
+    assert.equal(passCrashOn(lost, false), true);
+    const tls = classifyKafkaError(new KafkaJSConnectionError('Connection error: x', { broker: 'b:1', code: 'CERT_HAS_EXPIRED' }), 'metrics');
+    assert.equal(passCrashOn(tls, true), true);
+  });
+
+  test('after the group was joined once, a configuration fault is taken as passing: Kafka lost (69), not 78', () => {
+    const tls = classifyKafkaError(new KafkaJSConnectionError('Connection error: x', { broker: 'b:1', code: 'CERT_HAS_EXPIRED' }), 'metrics');
+    const later = afterWorking(tls);
+    assert.equal(later.fault, Fault.KAFKA_LOST);
+    assert.match(later.message, /CERT_HAS_EXPIRED.*\(these settings worked before: taken as passing\)$/);
+    assert.equal(passCrashOn(later, true), false);
+  });
+
+  test('a SASL login cut by a closed connection or a timeout is not a verdict on the credentials', () => {
+    const SaslError = KafkaJSSASLAuthenticationError as unknown as new (message: string) => Error;
+    for (const detail of ['Closed connection', 'Request sasl_authenticate(key: 36, version: 2) timed out', 'Connection closed by the server']) {
+      const fault = classifyKafkaError(new SaslError(`SASL SCRAM SHA512 authentication failed: ${detail}`), 'metrics');
+      assert.equal(fault.fault, Fault.KAFKA_LOST, detail);
+    }
   });
 });
