@@ -28,6 +28,8 @@ export interface DaemonSettings {
   /** `[influxdb] gzip`. */
   influxGzip?: boolean;
   alarmsEnabled?: boolean;
+  /** `[kafka_metrics] enabled` (default true). */
+  metricsEnabled?: boolean;
   numProcessors?: number;
   /** Options of [supervisor]. */
   supervisor?: Record<string, string | number>;
@@ -58,7 +60,7 @@ debug = false
 ${Object.entries(s.kafka ?? {})
   .map(([k, v]) => `${k} = ${v}`)
   .join('\n')}
-${topic('kafka_metrics', s.metricsTopic, `${s.group}_metrics`, s.metricsBatchSize ?? 1000)}
+${topic('kafka_metrics', s.metricsTopic, `${s.group}_metrics`, s.metricsBatchSize ?? 1000, s.metricsEnabled ?? true)}
 ${topic('kafka_alarm_history', s.alarmsTopic, `${s.group}_alarms`, s.alarmsBatchSize ?? 1, s.alarmsEnabled ?? true)}
 [influxdb]
 ip_address = ${url.hostname}
@@ -93,22 +95,46 @@ export class Daemon {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private listeners: (() => void)[] = [];
 
-  /** Runs this persister with `args`, or `command` (another program, such as the reference persister). */
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}, command?: string[]) {
+  /**
+   * Runs this persister with `args`, or `command` (another program, such as the reference persister).
+   * `maxLogs` bounds the lines kept (the oldest go first): for long benchmark runs.
+   */
+  constructor(
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+    command?: string[],
+    private readonly maxLogs?: number,
+  ) {
     const [program, ...programArgs] = command ?? [process.execPath, join(ROOT, 'dist', 'src', 'cli.js'), ...args];
     this.child = spawn(program, programArgs, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
-    createInterface({ input: this.child.stderr! }).on('line', (line) => {
+    // Both streams are always read: a child that logs to a pipe nobody reads blocks once the pipe's
+    // buffer (64 KiB on Linux) is full. This persister logs JSON lines to stderr; the reference
+    // (oslo.log) writes plain text lines to stdout. A line that is not JSON is kept as its text, at
+    // level error from stderr (as before) and info from stdout, with the stream it came from.
+    this.readLines(this.child.stderr!, 'stderr', 50);
+    this.readLines(this.child.stdout!, 'stdout', 30);
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  private readLines(stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr', plainLevel: number): void {
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+      let entry: LogLine;
       try {
-        this.logs.push(JSON.parse(line) as LogLine);
+        const parsed: unknown = JSON.parse(line);
+        entry =
+          parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+            ? (parsed as LogLine)
+            : { level: plainLevel, msg: line, stream: name };
       } catch {
-        this.logs.push({ level: 50, msg: line });
+        entry = { level: plainLevel, msg: line, stream: name };
       }
+      if (this.maxLogs !== undefined && this.logs.length >= this.maxLogs) this.logs.splice(0, this.logs.length - this.maxLogs + 1);
+      this.logs.push(entry);
       for (const l of this.listeners) l();
     });
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
   }
 
   static start(configFile: string): Daemon {
