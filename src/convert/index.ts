@@ -1,6 +1,7 @@
 /** The converter's whole job: a batch of raw Kafka message values in, lines per database and drops out. */
 import { toAlarmPoint } from './alarm.js';
-import { type Conversion, Drop, dropped } from './message.js';
+import { fastAlarm, fastMetric } from './fast.js';
+import { type Conversion, Drop, dropped, type Point } from './message.js';
 import { toMetricPoint } from './metric.js';
 import type { Json } from './python.js';
 
@@ -9,6 +10,11 @@ export { toAlarmPoint } from './alarm.js';
 export { toMetricPoint } from './metric.js';
 
 export type MessageKind = 'metrics' | 'alarms';
+
+const FAST: Record<MessageKind, (text: string) => Point | undefined> = {
+  metrics: fastMetric,
+  alarms: fastAlarm,
+};
 
 export const CONVERTERS: Record<MessageKind, (message: Json, text: string) => Conversion> = {
   metrics: toMetricPoint,
@@ -22,8 +28,8 @@ export interface DecodedMessage {
   text: string;
 }
 
-/** Bytes of a Kafka message value -> its JSON (and its text), or why it cannot be read. */
-export function decodeMessage(value: Buffer | string | null): DecodedMessage | Drop {
+/** Bytes of a Kafka message value -> its text, or why it cannot be read. */
+function decodeText(value: Buffer | string | null): string | Drop {
   if (value === null || value.length === 0) return dropped('message value is empty');
   let text: string;
   if (typeof value === 'string') text = value;
@@ -38,6 +44,10 @@ export function decodeMessage(value: Buffer | string | null): DecodedMessage | D
     }
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark is allowed
+  return text;
+}
+
+function parse(text: string): DecodedMessage | Drop {
   try {
     return { json: JSON.parse(text) as Json, text };
   } catch (err) {
@@ -45,9 +55,27 @@ export function decodeMessage(value: Buffer | string | null): DecodedMessage | D
   }
 }
 
+/** Bytes of a Kafka message value -> its JSON (and its text), or why it cannot be read. */
+export function decodeMessage(value: Buffer | string | null): DecodedMessage | Drop {
+  const text = decodeText(value);
+  return typeof text === 'string' ? parse(text) : text;
+}
+
 /** One message value -> its conversion; never throws. */
 export function convertMessage(kind: MessageKind, value: Buffer | string | null): Conversion {
-  const decoded = decodeMessage(value);
+  const text = decodeText(value);
+  if (typeof text !== 'string') return text;
+  // Text decoded from bytes is well formed; a string given as it is may hold a lone surrogate.
+  if (typeof value !== 'string' || text.isWellFormed()) {
+    const point = FAST[kind](text);
+    if (point !== undefined) return point;
+  }
+  return convertGeneral(kind, text);
+}
+
+/** The general converter alone, without the fast paths (which must agree with it). */
+export function convertGeneral(kind: MessageKind, text: string): Conversion {
+  const decoded = parse(text);
   if (decoded instanceof Drop) return decoded;
   try {
     return CONVERTERS[kind](decoded.json, decoded.text);

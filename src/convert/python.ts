@@ -77,6 +77,13 @@ export function pyInt(x: Json | undefined): number | undefined {
 
 /** Python repr(float) (also str() and '{}'.format() of a float): shortest round-trip digits. */
 export function pyFloatRepr(x: number): string {
+  // Where both write plain decimals (JavaScript from 1e-7 to 1e21, Python from 1e-4 to 1e16),
+  // JavaScript's String() has the same shortest round-trip digits; Python adds `.0` to an integer.
+  const a = x < 0 ? -x : x;
+  if (a >= 1e-4 && a < 1e16) {
+    const s = String(x);
+    return Number.isInteger(x) ? `${s}.0` : s;
+  }
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';

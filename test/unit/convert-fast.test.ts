@@ -1,0 +1,175 @@
+/**
+ * The converter's fast paths (src/convert/fast.ts) against its general code: for any text, a fast
+ * path either leaves the message to the general code or gives exactly the general code's line.
+ * Inputs: the conformance vectors, the benchmark's messages, random messages of the usual shape
+ * with unusual parts, and random edits of those texts.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { convertGeneral, type MessageKind } from '../../src/convert/index.js';
+import { fastAlarm, fastMetric } from '../../src/convert/fast.js';
+import { fixture } from '../helpers/paths.js';
+import { sampleAlarm, sampleMetric } from '../helpers/messages.js';
+import { MetricWorkload } from '../../bench/workload.js';
+
+const FAST = { metrics: fastMetric, alarms: fastAlarm };
+
+/** Whether the fast path took the text; throws when it differs from the general code. */
+function agree(kind: MessageKind, text: string): boolean {
+  if (!text.isWellFormed()) return false; // the fast paths' precondition (convertMessage checks it)
+  const fast = FAST[kind](text);
+  if (fast === undefined) return false;
+  assert.deepEqual(fast, convertGeneral(kind, text), `${kind}: ${text}`);
+  return true;
+}
+
+/** A small deterministic random source (mulberry32). */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// FAST_FUZZ_SEED and FAST_FUZZ_ITERATIONS run a longer search than the default.
+const rnd = random(Number(process.env.FAST_FUZZ_SEED ?? 42));
+const ITERATIONS = Number(process.env.FAST_FUZZ_ITERATIONS ?? 20_000);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+
+const WORDS = ['a', 'b', 'host', 'a b', 'x=y', 'c,d', '', '_tenant_id', '_region', '__proto__', 'é', '😀', '\uffff', 'A', '#x', ' #x', 'subAlarmExpression', 'currentValues', 'name', 'value'];
+const NUMBERS = ['0', '-0', '0.0', '-0.0', '1', '-1', '1.5', '10.0', '1e3', '1E-7', '1e400', '-1e400', '12345678901234567890', '0.1', '1e16', '1e-5', '123456789.25', '5e-324'];
+const WS = ['', '', '', ' ', '  '];
+
+function jsonString(s: string): string {
+  return JSON.stringify(s);
+}
+
+function value(depth: number): string {
+  const r = rnd();
+  if (depth > 3 || r < 0.35) return pick(NUMBERS);
+  if (r < 0.55) return jsonString(pick(WORDS));
+  if (r < 0.65) return pick(['true', 'false', 'null']);
+  if (r < 0.8) return `[${Array.from({ length: Math.floor(rnd() * 3) }, () => value(depth + 1)).join(`,${pick(WS)}`)}]`;
+  return object(depth + 1, () => value(depth + 1));
+}
+
+function object(depth: number, v: () => string, keys: readonly string[] = WORDS): string {
+  const n = Math.floor(rnd() * 4);
+  const parts = [];
+  for (let i = 0; i < n; i++) parts.push(`${pick(WS)}${jsonString(pick(keys))}${pick(WS)}:${pick(WS)}${v()}`);
+  return `{${parts.join(',')}${pick(WS)}}`;
+}
+
+function maybe(key: string, v: () => string): string[] {
+  const r = rnd();
+  if (r < 0.05) return [];
+  if (r < 0.08) return [`"${key}":${v()}`, `"${key}":${v()}`];
+  return [`"${key}":${v()}`];
+}
+
+function obj(parts: string[][]): string {
+  const flat = parts.flat();
+  for (let i = flat.length - 1; i > 0; i--) {
+    if (rnd() < 0.3) {
+      const j = Math.floor(rnd() * (i + 1));
+      [flat[i], flat[j]] = [flat[j], flat[i]];
+    }
+  }
+  return `{${flat.join(`,${pick(WS)}`)}}`;
+}
+
+const text = (): string => (rnd() < 0.9 ? jsonString(pick(WORDS)) : value(0));
+
+function randomMetric(): string {
+  const dims = () => (rnd() < 0.9 ? object(0, () => (rnd() < 0.9 ? jsonString(pick(WORDS)) : value(2))) : value(0));
+  const metric = obj([
+    maybe('name', text),
+    maybe('dimensions', dims),
+    maybe('timestamp', () => (rnd() < 0.8 ? String(1_500_000_000_000 + Math.floor(rnd() * 1000)) : pick([...NUMBERS, '"1"', '9223372036855', '-9223372036854']))),
+    maybe('value', () => (rnd() < 0.8 ? pick(NUMBERS) : value(1))),
+    maybe('value_meta', () => (rnd() < 0.5 ? 'null' : rnd() < 0.8 ? object(0, () => value(1)) : value(0))),
+    rnd() < 0.2 ? [`"extra":${value(0)}`] : [],
+  ]);
+  const meta = obj([maybe('tenantId', text), maybe('region', text), rnd() < 0.2 ? [`"x":${value(0)}`] : []]);
+  return obj([maybe('metric', () => metric), maybe('meta', () => meta), rnd() < 0.5 ? ['"creation_time":1500000001'] : []]);
+}
+
+function randomAlarm(): string {
+  const optional = () => (rnd() < 0.5 ? 'null' : rnd() < 0.8 ? jsonString(pick(WORDS)) : value(1));
+  const subAlarm = () =>
+    obj([
+      [`"subAlarmExpression":${object(1, () => value(2), ['function', 'threshold', 'subAlarmExpression', 'currentValues', 'x'])}`],
+      [`"subAlarmState":${jsonString(pick(WORDS))}`],
+      [`"currentValues":[${pick(NUMBERS)}]`],
+    ]);
+  const transition = obj([
+    maybe('tenantId', text),
+    maybe('alarmId', text),
+    maybe('newState', text),
+    maybe('oldState', text),
+    maybe('stateChangeReason', text),
+    maybe('link', optional),
+    maybe('lifecycleState', optional),
+    maybe('metrics', () => value(0)),
+    maybe('subAlarms', () => (rnd() < 0.7 ? `[${subAlarm()}]` : pick(['null', '[]', '{}', '0', 'false', '""', value(0)]))),
+    maybe('timestamp', () => (rnd() < 0.8 ? '1500000000000' : pick(NUMBERS))),
+    rnd() < 0.3 ? [`"severity":${value(0)}`] : [],
+  ]);
+  return obj([maybe('alarm-transitioned', () => transition), rnd() < 0.2 ? [`"x":${value(0)}`] : []]);
+}
+
+const EDITS = ['{', '}', '[', ']', ',', ':', '"', ' ', '0', '-', '.', 'e', 'n', 'x', '\\', '\n', '\t', '1'];
+
+/** The text with a random character removed, inserted or doubled. */
+function edit(s: string): string {
+  const i = Math.floor(rnd() * (s.length + 1));
+  const r = rnd();
+  if (r < 0.4) return s.slice(0, i) + s.slice(i + 1);
+  if (r < 0.8) return s.slice(0, i) + pick(EDITS) + s.slice(i);
+  return s.slice(0, i) + s.slice(i, i + 5) + s.slice(i);
+}
+
+function vectors(file: string): string[] {
+  return readFileSync(fixture('conformance', file), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { input: string }).input);
+}
+
+test('fast paths agree with the general code on the conformance vectors', () => {
+  for (const [kind, file] of [['metrics', 'metrics.jsonl'], ['alarms', 'alarms.jsonl']] as const) {
+    let taken = 0;
+    for (const input of vectors(file)) if (input.isWellFormed() && agree(kind, input.replace(/^\ufeff/, ''))) taken++;
+    assert.ok(taken > 10, `${kind}: only ${taken} vectors took the fast path`);
+  }
+});
+
+test('plain messages (the benchmark workload, the sample messages) take the fast path', () => {
+  const workload = new MetricWorkload(24_000, 1_764_000_000_000);
+  for (let k = 0; k < 24_000; k += 7) assert.ok(agree('metrics', workload.message(k)), workload.message(k));
+  for (let i = 0; i < 200; i++) {
+    assert.ok(agree('metrics', sampleMetric(i).value));
+    assert.ok(agree('alarms', sampleAlarm(i).value));
+  }
+});
+
+test('fast paths agree with the general code on random messages and random edits of them', () => {
+  const taken = { metrics: 0, alarms: 0 };
+  for (let i = 0; i < ITERATIONS; i++) {
+    for (const [kind, make] of [['metrics', randomMetric], ['alarms', randomAlarm]] as const) {
+      let s = make();
+      if (agree(kind, s)) taken[kind]++;
+      for (let e = 0; e < 3; e++) {
+        s = edit(s);
+        agree(kind, s);
+      }
+    }
+  }
+  // the generators must reach the fast path often enough for this test to mean something
+  if (process.env.FAST_FUZZ_ITERATIONS) console.log(taken);
+  assert.ok(taken.metrics > 500, `metrics: ${taken.metrics}`);
+  assert.ok(taken.alarms > 500, `alarms: ${taken.alarms}`);
+});
