@@ -27,7 +27,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { convertBatch, type MessageKind } from '../src/convert/index.js';
 import { InfluxHttp } from '../src/influx/client.js';
@@ -330,7 +330,8 @@ async function main(): Promise<void> {
         batchSize: BATCH_SIZE,
         gzip: GZIP,
         machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-        reference: referenceCommand,
+        // where it was installed, relative to the checkout (not this machine's path)
+        reference: referenceCommand && relative(ROOT, referenceCommand),
         runs,
         table: text,
       },
