@@ -36,6 +36,10 @@ const RBRACE = 125;
 const SPACE = 32;
 
 const MAX_DEPTH = 64;
+/** More keys in one object than this: left to the general code (the fast path's checks are quadratic in them). */
+const MAX_KEYS = 64;
+/** Texts longer than this are not cached (the caches are bounded by entries, so entries stay small). */
+const MAX_CACHED_CHARS = 2048;
 // InfluxDB's time range in ms (line.ts storableTime)
 const MIN_TIME_MS = -9_223_372_036_854;
 const MAX_TIME_MS = 9_223_372_036_854;
@@ -199,6 +203,7 @@ function redump(depth: number, rename: boolean): string | undefined {
     for (;;) {
       const key = readKey();
       if (key === undefined) return undefined;
+      if (keyStack.length - base >= MAX_KEYS) return undefined;
       for (let k = base; k < keyStack.length; k++) if (keyStack[k] === key) return undefined;
       keyStack.push(key);
       const v = redump(depth + 1, rename);
@@ -374,6 +379,7 @@ function metricMessage(): Point | undefined {
     const made = makeSeries(name, tenantId, region);
     if (made === undefined) return undefined;
     series = detached(made);
+    if (dims.length > MAX_CACHED_CHARS) return { line: `${series} value=${valueText},value_meta="${valueMeta ?? '{}'}" ${time}`, tenantId };
     if (known === undefined) {
       if (seriesCache.size >= SERIES_CACHE_SIZE) seriesCache.clear();
       known = [];
@@ -500,7 +506,7 @@ function dimensions(): boolean {
     const key = readKey();
     if (key === undefined) return false;
     const value = readText();
-    if (value === undefined) return false;
+    if (value === undefined || tagKeys.length >= MAX_KEYS) return false;
     tagKeys.push(key);
     tagValues.push(value);
     const m = more(RBRACE);
@@ -613,6 +619,7 @@ function redumpKnown(cache: Map<string, string>, rename: boolean): string | unde
   const made = redump(0, rename);
   if (made === undefined) return undefined;
   const result = detached(made);
+  if (source.length > MAX_CACHED_CHARS) return result;
   if (cache.size >= JSON_CACHE_SIZE) cache.clear();
   cache.set(detached(source), result);
   return result;

@@ -63,9 +63,13 @@ export function toMetricPoint(message: Json, text: string): Conversion {
   return storableText(`${series} value=${valueText},value_meta=${quoteStringField(valueMetaText)} ${time}`, tenantId);
 }
 
+/** A JSON number's text from where it starts, however long. */
+const NUMBER_TEXT = /[-+.\deE]+/y;
+
 function literalAt(text: string, path: string[]): string {
   const start = findValue(text, path);
-  return /^[-+.\deE]+/.exec(text.slice(start, start + 400))![0];
+  NUMBER_TEXT.lastIndex = start;
+  return NUMBER_TEXT.exec(text)![0];
 }
 
 function zeroText(text: string): string {

@@ -92,12 +92,16 @@ export function redump(text: string, start: number): string {
 }
 
 /** End of the value starting at text[i] (after leading white space). */
+/** A literal (number, true, false, null) from where it starts, however long. */
+const LITERAL = /[^,}\]\s]+/y;
+
 function valueEnd(text: string, i: number): number {
   i = skipWs(text, i);
   const c = text[i];
   if (c === '"') return stringEnd(text, i);
   if (c !== '{' && c !== '[') {
-    const m = /^[^,}\]\s]+/.exec(text.slice(i, i + 400));
+    LITERAL.lastIndex = i;
+    const m = LITERAL.exec(text);
     return i + (m ? m[0].length : 0);
   }
   let depth = 0;

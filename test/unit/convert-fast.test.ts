@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
-import { convertGeneral, type MessageKind } from '../../src/convert/index.js';
+import { describe, test } from 'node:test';
+import { convertGeneral, convertMessage, Drop, type MessageKind } from '../../src/convert/index.js';
 import { fastAlarm, fastMetric } from '../../src/convert/fast.js';
 import { fixture } from '../helpers/paths.js';
 import { sampleAlarm, sampleMetric } from '../helpers/messages.js';
@@ -172,4 +172,26 @@ test('fast paths agree with the general code on random messages and random edits
   if (process.env.FAST_FUZZ_ITERATIONS) console.log(taken);
   assert.ok(taken.metrics > 500, `metrics: ${taken.metrics}`);
   assert.ok(taken.alarms > 500, `alarms: ${taken.alarms}`);
+});
+
+describe('limits of the fast path', () => {
+  test('a number literal longer than 400 characters: the same line from both paths', () => {
+    const long = `1${'0'.repeat(500)}`;
+    const alarm = `{"x":${long},"alarm-transitioned":{"tenantId":"t","alarmId":"a","metrics":[],"newState":"A","oldState":"B","stateChangeReason":"r","subAlarms":null,"timestamp":1}}`;
+    const metric = `{"metric":{"x":${long},"name":"cpu","timestamp":1,"value":1,"value_meta":{"a":1}},"meta":{"tenantId":"t","region":"r"}}`;
+    for (const [kind, text] of [['alarms', alarm], ['metrics', metric]] as const) {
+      const general = convertGeneral(kind, text);
+      assert.ok(!(general instanceof Drop), `${kind}: ${JSON.stringify(general)}`);
+      assert.deepEqual(convertMessage(kind, Buffer.from(text)), general);
+    }
+  });
+
+  test('an object with very many keys is left to the general code, quickly, with the same result', () => {
+    const dims = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${String(19_999 - i).padStart(5, '0')}`, 'v']));
+    const text = JSON.stringify({ metric: { name: 'cpu', dimensions: dims, timestamp: 1, value: 1 }, meta: { tenantId: 't', region: 'r' } });
+    const started = performance.now();
+    const fast = convertMessage('metrics', Buffer.from(text));
+    assert.ok(performance.now() - started < 2_000, 'not quadratic');
+    assert.deepEqual(fast, convertGeneral('metrics', text));
+  });
 });
