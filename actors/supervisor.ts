@@ -53,7 +53,7 @@ const EXIT_FOR_FAULT: Readonly<Record<Fault, ExitCode>> = {
 };
 
 /** The exit status for a fault; an error nobody classified is a bug (70). */
-export function exitCodeFor(fault: Fault | undefined): ExitCode {
+function exitCodeFor(fault: Fault | undefined): ExitCode {
   return fault ? EXIT_FOR_FAULT[fault] : ExitCode.SOFTWARE;
 }
 

@@ -318,7 +318,7 @@ interface KnownSeries {
  * series come again and again. Emptied when full.
  */
 const seriesCache = new Map<string, KnownSeries[]>();
-export const SERIES_CACHE_SIZE = 20_000;
+const SERIES_CACHE_SIZE = 20_000;
 
 /** A copy that shares no memory with the message text (a slice of it would keep it all). */
 function detached(s: string): string {
@@ -605,7 +605,7 @@ function alarmMessage(): Point | undefined {
  */
 const metricsCache = new Map<string, string>();
 const subAlarmsCache = new Map<string, string>();
-export const JSON_CACHE_SIZE = 10_000;
+const JSON_CACHE_SIZE = 10_000;
 
 /** redump(), through a cache by the value's text. */
 function redumpKnown(cache: Map<string, string>, rename: boolean): string | undefined {

@@ -55,12 +55,6 @@ function parse(text: string): DecodedMessage | Drop {
   }
 }
 
-/** Bytes of a Kafka message value -> its JSON (and its text), or why it cannot be read. */
-export function decodeMessage(value: Buffer | string | null): DecodedMessage | Drop {
-  const text = decodeText(value);
-  return typeof text === 'string' ? parse(text) : text;
-}
-
 /** One message value -> its conversion; never throws. */
 export function convertMessage(kind: MessageKind, value: Buffer | string | null): Conversion {
   const text = decodeText(value);

@@ -186,12 +186,12 @@ describe('limits of the fast path', () => {
     }
   });
 
-  test('an object with very many keys is left to the general code, quickly, with the same result', () => {
+  test('an object with very many keys is left to the general code (the checks of the fast path are quadratic in them), with the same result', () => {
     const dims = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${String(19_999 - i).padStart(5, '0')}`, 'v']));
     const text = JSON.stringify({ metric: { name: 'cpu', dimensions: dims, timestamp: 1, value: 1 }, meta: { tenantId: 't', region: 'r' } });
-    const started = performance.now();
-    const fast = convertMessage('metrics', Buffer.from(text));
-    assert.ok(performance.now() - started < 2_000, 'not quadratic');
-    assert.deepEqual(fast, convertGeneral('metrics', text));
+    assert.equal(fastMetric(text), undefined, 'deferred');
+    const few = JSON.stringify({ metric: { name: 'cpu', dimensions: { a: 'v' }, timestamp: 1, value: 1 }, meta: { tenantId: 't', region: 'r' } });
+    assert.notEqual(fastMetric(few), undefined, 'a plain message takes the fast path');
+    assert.deepEqual(convertMessage('metrics', Buffer.from(text)), convertGeneral('metrics', text));
   });
 });
