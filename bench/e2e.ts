@@ -23,6 +23,9 @@
  *   BENCH_INFLUX_GZIP    true: [influxdb] gzip = true
  *   BENCH_STACK_JSON     a stack.json of a stack already running (default: bring up this
  *                        checkout's test/helpers/stack.sh)
+ *
+ * Results: bench/results/<date>-<kind>.json, its chart <date>-<kind>.svg, and latest.svg, the chart
+ * of the newest metrics and alarms results there (bench/chart.ts; `npm run bench:chart` redraws it).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,6 +38,7 @@ import { Daemon, writeConfig } from '../test/helpers/daemon.js';
 import { createTopic } from '../test/helpers/kafka.js';
 import { ROOT } from '../test/helpers/paths.js';
 import { type Stack, stack, uniqueName } from '../test/helpers/stack.js';
+import { chartSvg, writeLatest } from './chart.js';
 import { processTree, type TreeFigures, TreeMeter } from './proctree.js';
 import { AlarmWorkload, MetricWorkload, type Workload } from './workload.js';
 
@@ -318,28 +322,28 @@ async function main(): Promise<void> {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${date}-${KIND}.json`);
-  writeFileSync(
-    file,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        kind: KIND,
-        messages: MESSAGES,
-        partitions: PARTITIONS,
-        series: KIND === 'metrics' ? SERIES : undefined,
-        batchSize: BATCH_SIZE,
-        gzip: GZIP,
-        machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-        // where it was installed, relative to the checkout (not this machine's path)
-        reference: referenceCommand && relative(ROOT, referenceCommand),
-        runs,
-        table: text,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  const result = {
+    date: new Date().toISOString(),
+    kind: KIND,
+    messages: MESSAGES,
+    partitions: PARTITIONS,
+    series: KIND === 'metrics' ? SERIES : undefined,
+    batchSize: BATCH_SIZE,
+    gzip: GZIP,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    // where it was installed, relative to the checkout (not this machine's path)
+    reference: referenceCommand && relative(ROOT, referenceCommand),
+    runs,
+    table: text,
+  };
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   log(`results saved in ${file}\n`);
+  const svg = join(dir, `${date}-${KIND}.svg`);
+  writeFileSync(svg, `${chartSvg([result])}\n`);
+  log(`chart saved in ${svg}\n`);
+  // the newest metrics and alarms results in bench/results, this one included
+  const latest = writeLatest(dir);
+  if (latest) log(`chart of the newest results saved in ${latest}\n`);
 }
 
 main().catch((err: unknown) => {
