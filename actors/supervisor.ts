@@ -22,6 +22,7 @@ import type { Logger } from '../src/observe/log.js';
 import { Fault, faultOf, messageOf } from '../src/ports/faults.js';
 import type { Stop, SupervisorReport, WriterHalted } from './events.js';
 import { pipelineMachine, type PipelineInput, type PipelineOutput } from './pipeline.js';
+import { threadedPipeline, type ThreadedPipelineInput } from './threaded.js';
 
 export interface SupervisionSettings {
   maxRestarts: number;
@@ -30,8 +31,22 @@ export interface SupervisionSettings {
   stopTimeoutMs: number;
 }
 
+/** What the supervisor needs to know of a pipeline; the whole of it is the pipeline actor's input. */
+export interface PipelineRef {
+  /** Unique among the pipelines, e.g. `metrics-0`. */
+  id: string;
+  topic: string;
+}
+
 export interface SupervisorInput {
-  pipelines: PipelineInput[];
+  pipelines: readonly PipelineRef[];
+  /**
+   * Where the pipelines run, each given its entry of `pipelines` as input: in this thread
+   * (`pipelineMachine`, the default; entries are PipelineInput) or each on a worker thread
+   * (`threadedPipeline`, actors/threaded.ts; entries are ThreadedPipelineInput). Both take the same
+   * commands, send the same reports and end with a PipelineOutput.
+   */
+  threads?: boolean;
   settings: SupervisionSettings;
   log: Logger;
 }
@@ -98,7 +113,7 @@ export const supervisorMachine = setup({
     events: {} as Stop | SupervisorReport | Internal | PipelineEnded,
     output: {} as SupervisorOutput,
   },
-  actors: { pipeline: pipelineMachine },
+  actors: { pipeline: pipelineMachine, threadedPipeline },
   delays: {
     // An escalation only flushes what can be flushed quickly; a requested stop gets the full time.
     stopTimeout: ({ context }) =>
@@ -107,7 +122,8 @@ export const supervisorMachine = setup({
   actions: {
     spawnPipelines: enqueueActions(({ context, enqueue }) => {
       for (const p of context.pipelines) {
-        enqueue.spawnChild('pipeline', { id: p.id, input: p });
+        if (context.threads) enqueue.spawnChild('threadedPipeline', { id: p.id, input: p as ThreadedPipelineInput });
+        else enqueue.spawnChild('pipeline', { id: p.id, input: p as PipelineInput });
         enqueue.raise({ type: 'KAFKA_LOST', pipeline: p.id }, { id: `kafka-${p.id}`, delay: context.settings.kafkaLossGraceMs });
       }
     }),

@@ -52,7 +52,7 @@ function run(kind: MessageKind, all: SourceBatch[], seconds: number): { messages
     const batch = all[b % all.length];
     const converted = convertBatch(kind, batch, routing);
     messages += converted.messageCount;
-    for (const l of converted.lines.values()) lines += l.length;
+    for (const l of converted.lines.values()) lines += l.count;
     if (converted.drops.length) throw new Error(`unexpected drop: ${converted.drops[0].reason}`);
     if ((b & 3) === 3) now = process.hrtime.bigint();
   }

@@ -32,7 +32,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { convertBatch, type MessageKind } from '../src/convert/index.js';
+import { convertBatch, type LineBlock, linesIn, type MessageKind } from '../src/convert/index.js';
 import { InfluxHttp } from '../src/influx/client.js';
 import { Daemon, writeConfig } from '../test/helpers/daemon.js';
 import { createTopic } from '../test/helpers/kafka.js';
@@ -227,18 +227,19 @@ async function stopTree(daemon: Daemon): Promise<void> {
 }
 
 /** Line protocol of all the messages, in requests of INFLUX_BATCH lines, converted by src/convert. */
-function convertAll(workload: Workload, database: string): string[][] {
-  const requests: string[][] = [];
+function convertAll(workload: Workload, database: string): LineBlock[] {
+  const requests: LineBlock[] = [];
   for (let i = 0; i < MESSAGES; i += INFLUX_BATCH) {
     const messages = [];
     for (let k = i; k < Math.min(i + INFLUX_BATCH, MESSAGES); k++) messages.push({ offset: String(k), value: Buffer.from(workload.message(k)) });
     const batch = convertBatch(KIND, { partition: 0, messages }, { databaseName: database, dbPerTenant: false });
-    requests.push([...(batch.lines.get(database) ?? [])]);
+    const block = batch.lines.get(database);
+    if (block) requests.push(block);
   }
   return requests;
 }
 
-async function runCeiling(s: Stack, requests: string[][], database: string, writers: number, run: number): Promise<CeilingRun> {
+async function runCeiling(s: Stack, requests: LineBlock[], database: string, writers: number, run: number): Promise<CeilingRun> {
   const influx = new InfluxHttp({ url: s.influx.url, gzip: GZIP });
   const db = `${database}_${writers}w_${run}`;
   await influx.createDatabase(db, 0);
@@ -250,7 +251,7 @@ async function runCeiling(s: Stack, requests: string[][], database: string, writ
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const points = requests.reduce((n, r) => n + r.length, 0);
+  const points = linesIn(requests);
   await influx.query(`DROP DATABASE "${db}"`);
   log(`[ceiling ${writers} writer(s) ${run}/${RUNS}] ${points} points in ${seconds.toFixed(2)} s\n`);
   return { contender: 'ceiling', run, writers, seconds, pointsPerSecond: points / seconds };

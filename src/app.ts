@@ -1,8 +1,9 @@
 /** Wires the configuration to the supervisor: one pipeline per enabled topic and processor. */
 import { readFileSync } from 'node:fs';
 import { createActor } from 'xstate';
-import type { PipelineInput, RestartPolicy } from '../actors/pipeline.js';
-import { type SupervisionSettings, supervisorMachine } from '../actors/supervisor.js';
+import type { PipelineInput } from '../actors/pipeline.js';
+import { type PipelineRef, type SupervisionSettings, supervisorMachine } from '../actors/supervisor.js';
+import type { PipelinePlace } from '../actors/threaded.js';
 import type { PersisterConfig, SupervisorConfig, TopicConfig } from './config/index.js';
 import type { MessageKind } from './convert/index.js';
 import { ExitCode } from './exit-codes.js';
@@ -10,7 +11,7 @@ import { InfluxHttp, influxUrl } from './influx/client.js';
 import { PointStore } from './influx/store.js';
 import { KafkaTopicConsumer } from './kafka/consumer.js';
 import { clientSecurity } from './kafka/security.js';
-import type { Logger } from './observe/log.js';
+import type { Logger, LogOptions } from './observe/log.js';
 import { TopicStats } from './observe/stats.js';
 import { secondsToMs } from './units.js';
 
@@ -35,9 +36,10 @@ export function supervisionSettings(s: SupervisorConfig): SupervisionSettings {
   };
 }
 
-export function pipelineInputs(config: PersisterConfig, log: Logger): { pipelines: PipelineInput[]; stats: TopicStats[] } {
-  const { influxdb, supervisor } = config;
-  const http = new InfluxHttp({
+/** The InfluxDB client of the configuration (one per thread: its connections are pooled). */
+export function influxHttp(config: PersisterConfig): InfluxHttp {
+  const { influxdb } = config;
+  return new InfluxHttp({
     url: influxUrl(influxdb),
     user: influxdb.user,
     password: influxdb.password,
@@ -45,73 +47,95 @@ export function pipelineInputs(config: PersisterConfig, log: Logger): { pipeline
     ca: influxdb.sslCaFile ? readFileSync(influxdb.sslCaFile) : undefined,
     gzip: influxdb.gzip,
   });
-  if (influxdb.ssl && !influxdb.verifySsl) log.warn({ url: http.connection.url }, 'InfluxDB certificate not verified (verify_ssl = false)');
-  const restart: RestartPolicy = {
-    initialMs: secondsToMs(supervisor.restartInitialDelaySeconds),
-    maxMs: secondsToMs(supervisor.restartMaxDelaySeconds),
-    healthyAfterMs: secondsToMs(supervisor.healthyAfterSeconds),
-  };
-  const pipelines: PipelineInput[] = [];
-  const stats: TopicStats[] = [];
-  for (const [kind, topic] of enabledTopics(config)) {
-    const topicStats = new TopicStats(topic.topic);
-    const security = clientSecurity(topic);
-    stats.push(topicStats);
-    for (let i = 0; i < topic.numProcessors; i++) {
-      const id = `${kind}-${i}`;
-      const plog = log.child({ actor: id, topic: topic.topic });
-      pipelines.push({
-        id,
-        topic: topic.topic,
-        consumer: {
-          connect: () =>
-            new KafkaTopicConsumer({
-              brokers: topic.uri,
-              security,
-              clientId: topic.clientId,
-              groupId: topic.groupId,
-              topic: topic.topic,
-              log: plog,
-            }),
-          // One batch being written and one being gathered; fetching waits beyond that.
-          maxInFlight: 2 * Math.max(topic.batchSize, 1000),
-          contactEveryMs: CONTACT_EVERY_MS,
-        },
-        converter: { kind, routing: { databaseName: influxdb.databaseName, dbPerTenant: influxdb.dbPerTenant } },
-        writer: {
-          store: new PointStore(http, {
-            pointsPerRequest: influxdb.batchSize,
-            retentionHours: influxdb.defaultRetentionHours,
-            log: plog,
-          }),
-          batchSize: topic.batchSize,
-          maxWaitMs: secondsToMs(topic.maxWaitTimeSeconds),
-          retry: {
-            attempts: supervisor.writeAttempts,
-            initialMs: secondsToMs(supervisor.writeRetryInitialSeconds),
-            maxMs: secondsToMs(supervisor.writeRetryMaxSeconds),
-          },
-        },
-        restart,
+}
+
+export const pipelineId = (place: PipelinePlace) => `${place.kind}-${place.index}`;
+
+/** Every pipeline of the configuration: each enabled topic times its `num_processors`. */
+export function pipelinePlaces(config: PersisterConfig): PipelinePlace[] {
+  return enabledTopics(config).flatMap(([kind, topic]) => Array.from({ length: topic.numProcessors }, (_, index) => ({ kind, index })));
+}
+
+export function topicOf(config: PersisterConfig, kind: MessageKind): TopicConfig {
+  return kind === 'metrics' ? config.metrics : config.alarmHistory;
+}
+
+/** Everything one pipeline needs, built from the configuration (in the thread that runs it). */
+export function pipelineInput(config: PersisterConfig, place: PipelinePlace, http: InfluxHttp, log: Logger, stats: TopicStats): PipelineInput {
+  const { influxdb, supervisor } = config;
+  const topic = topicOf(config, place.kind);
+  const id = pipelineId(place);
+  const plog = log.child({ actor: id, topic: topic.topic });
+  const security = clientSecurity(topic);
+  return {
+    id,
+    topic: topic.topic,
+    consumer: {
+      connect: () =>
+        new KafkaTopicConsumer({
+          brokers: topic.uri,
+          security,
+          clientId: topic.clientId,
+          groupId: topic.groupId,
+          topic: topic.topic,
+          log: plog,
+        }),
+      // One batch being written and one being gathered; fetching waits beyond that.
+      maxInFlight: 2 * Math.max(topic.batchSize, 1000),
+      contactEveryMs: CONTACT_EVERY_MS,
+    },
+    converter: { kind: place.kind, routing: { databaseName: influxdb.databaseName, dbPerTenant: influxdb.dbPerTenant } },
+    writer: {
+      store: new PointStore(http, {
+        pointsPerRequest: influxdb.batchSize,
+        retentionHours: influxdb.defaultRetentionHours,
         log: plog,
-        stats: topicStats,
-      });
-    }
-  }
-  return { pipelines, stats };
+      }),
+      batchSize: topic.batchSize,
+      maxWaitMs: secondsToMs(topic.maxWaitTimeSeconds),
+      retry: {
+        attempts: supervisor.writeAttempts,
+        initialMs: secondsToMs(supervisor.writeRetryInitialSeconds),
+        maxMs: secondsToMs(supervisor.writeRetryMaxSeconds),
+      },
+    },
+    restart: {
+      initialMs: secondsToMs(supervisor.restartInitialDelaySeconds),
+      maxMs: secondsToMs(supervisor.restartMaxDelaySeconds),
+      healthyAfterMs: secondsToMs(supervisor.healthyAfterSeconds),
+    },
+    log: plog,
+    stats,
+  };
+}
+
+/** Whether the pipelines run on worker threads (`[supervisor] pipeline_threads`; auto: when there are several). */
+export function usesThreads(config: PersisterConfig): boolean {
+  const setting = config.supervisor.pipelineThreads;
+  return setting === 'auto' ? pipelinePlaces(config).length > 1 : setting === 'true';
 }
 
 /**
  * Runs until SIGTERM/SIGINT (graceful: flush, commit, exit 0; a second signal exits at once) or
  * an escalation by the supervisor; resolves with the exit status.
  */
-export function runDaemon(config: PersisterConfig, log: Logger): Promise<ExitCode> {
-  const { pipelines, stats } = pipelineInputs(config, log);
+export function runDaemon(config: PersisterConfig, log: Logger, logOptions: LogOptions): Promise<ExitCode> {
+  const stats = new Map(enabledTopics(config).map(([kind, topic]) => [kind, new TopicStats(topic.topic)]));
+  const places = pipelinePlaces(config);
+  const threads = usesThreads(config);
+  let pipelines: PipelineRef[];
+  if (threads) {
+    pipelines = places.map((place) => ({ id: pipelineId(place), topic: topicOf(config, place.kind).topic, place, config, log: logOptions, stats: stats.get(place.kind)! }));
+  } else {
+    const http = influxHttp(config);
+    pipelines = places.map((place) => pipelineInput(config, place, http, log, stats.get(place.kind)!));
+  }
+  if (config.influxdb.ssl && !config.influxdb.verifySsl) log.warn({ url: influxUrl(config.influxdb) }, 'InfluxDB certificate not verified (verify_ssl = false)');
   const actor = createActor(supervisorMachine, {
-    input: { pipelines, settings: supervisionSettings(config.supervisor), log },
+    input: { pipelines, threads, settings: supervisionSettings(config.supervisor), log },
   });
   const logProgress = (msg: string) => {
-    for (const s of stats) log.info(s.snapshot(), msg);
+    for (const s of stats.values()) log.info(s.snapshot(), msg);
   };
   const progress = setInterval(() => logProgress('progress'), PROGRESS_EVERY_MS);
   progress.unref();
@@ -161,6 +185,6 @@ export function runDaemon(config: PersisterConfig, log: Logger): Promise<ExitCod
       },
     });
     actor.start();
-    log.info({ pipelines: pipelines.map((p) => p.id) }, 'started');
+    log.info({ pipelines: pipelines.map((p) => p.id), threads }, 'started');
   });
 }

@@ -21,6 +21,7 @@ import {
 } from './config/index.js';
 import { convertMessage, Drop, type MessageKind } from './convert/index.js';
 import { ExitCode } from './exit-codes.js';
+import { tuneHeap } from './heap.js';
 import { createLogger } from './observe/log.js';
 
 const CONVERT_USAGE = `Usage: monasca-persister convert metrics|alarms < messages
@@ -91,14 +92,14 @@ async function main(argv: string[]): Promise<number> {
 
   const { files, warnings: searchWarnings } = resolveConfigFiles(args);
   const config = loadConfig(files);
-  const log = createLogger({
-    debug: config.debug,
-    file: config.logFile ? resolve(config.logDir ?? '.', config.logFile) : undefined,
-    alsoStderr: config.useStderr === true,
-  });
+  tuneHeap();
+  const file = config.logFile ? resolve(config.logDir ?? '.', config.logFile) : undefined;
+  // Decided here: a pipeline's worker thread logs the same way, and has no terminal of its own.
+  const logOptions = { debug: config.debug, file, alsoStderr: config.useStderr === true, pretty: !file && process.stderr.isTTY };
+  const log = createLogger(logOptions);
   for (const w of [...searchWarnings, ...config.warnings]) log.warn(w);
   log.info({ version: version(), config: redactedConfig(config) }, 'configuration loaded');
-  const code = await runDaemon(config, log);
+  const code = await runDaemon(config, log, logOptions);
   log.flush();
   return code;
 }

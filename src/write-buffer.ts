@@ -1,32 +1,32 @@
 /**
  * Converted batches written together in one store call: their lines per database and, per
  * partition, the offset to commit once they are stored. It never changes the batches it is made
- * of: a database's lines are one batch's own (read-only) array or a new array joining several.
+ * of: a database's lines are the blocks of the batches, in order.
  */
-import type { ConvertedBatch } from './convert/index.js';
+import type { ConvertedBatch, LineBlock } from './convert/index.js';
 import type { PartitionOffset } from './ports/kafka.js';
 
 export class WriteBuffer {
-  readonly lines: ReadonlyMap<string, readonly string[]>;
+  readonly lines: ReadonlyMap<string, readonly LineBlock[]>;
   /** Per partition, the highest offset to commit. */
   readonly offsets: readonly PartitionOffset[];
   readonly messageCount: number;
 
   constructor(readonly batches: readonly ConvertedBatch[]) {
-    const parts = new Map<string, (readonly string[])[]>();
+    const lines = new Map<string, LineBlock[]>();
     const next = new Map<number, bigint>();
     let messages = 0;
     for (const b of batches) {
       messages += b.messageCount;
-      for (const [db, list] of b.lines) {
-        const mine = parts.get(db);
-        if (mine) mine.push(list);
-        else parts.set(db, [list]);
+      for (const [db, block] of b.lines) {
+        const mine = lines.get(db);
+        if (mine) mine.push(block);
+        else lines.set(db, [block]);
       }
       const offset = BigInt(b.nextOffset);
       if (offset > (next.get(b.partition) ?? -1n)) next.set(b.partition, offset);
     }
-    this.lines = new Map([...parts].map(([db, lists]) => [db, lists.length === 1 ? lists[0] : lists.flat()]));
+    this.lines = lines;
     this.offsets = [...next].map(([partition, offset]) => ({ partition, offset: offset.toString() }));
     this.messageCount = messages;
   }

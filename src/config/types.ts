@@ -68,6 +68,7 @@ export interface SupervisorConfig {
   restartPeriodSeconds: number;
   kafkaLossGraceSeconds: number;
   stopTimeoutSeconds: number;
+  pipelineThreads: 'auto' | 'true' | 'false';
 }
 
 export interface PersisterConfig {

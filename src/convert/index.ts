@@ -1,6 +1,7 @@
 /** The converter's whole job: a batch of raw Kafka message values in, lines per database and drops out. */
 import { toAlarmPoint } from './alarm.js';
 import { fastAlarm, fastMetric } from './fast.js';
+import { joinLines, type LineBlock } from './lines.js';
 import { type Conversion, Drop, dropped, type Point } from './message.js';
 import { toMetricPoint } from './metric.js';
 import type { Json } from './python.js';
@@ -8,6 +9,7 @@ import type { Json } from './python.js';
 export { type Conversion, Drop, type Point } from './message.js';
 export { toAlarmPoint } from './alarm.js';
 export { toMetricPoint } from './metric.js';
+export { type LineBlock, joinLines, linesIn, regroup, splitLines } from './lines.js';
 
 export type MessageKind = 'metrics' | 'alarms';
 
@@ -107,7 +109,7 @@ export interface ConvertedBatch {
   readonly nextOffset: string;
   readonly messageCount: number;
   /** Lines of line protocol, per target database. */
-  readonly lines: ReadonlyMap<string, readonly string[]>;
+  readonly lines: ReadonlyMap<string, LineBlock>;
   readonly drops: readonly DroppedMessage[];
 }
 
@@ -125,12 +127,14 @@ export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Rou
     if (list) list.push(c.line);
     else lines.set(db, [c.line]);
   }
+  const blocks = new Map<string, LineBlock>();
+  for (const [db, list] of lines) blocks.set(db, joinLines(list));
   const last = batch.messages[batch.messages.length - 1];
   return {
     partition: batch.partition,
     nextOffset: last ? (BigInt(last.offset) + 1n).toString() : '0',
     messageCount: batch.messages.length,
-    lines,
+    lines: blocks,
     drops,
   };
 }

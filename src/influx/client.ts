@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { HttpError, InfluxDB, type Transport } from '@influxdata/influxdb-client';
+import type { LineBlock } from '../convert/lines.js';
 import { certificateProblem, notTls } from '../tls.js';
 import { classifyHttpError, droppedByPartialWrite, InfluxError, InfluxErrorCode } from './errors.js';
 
@@ -59,12 +60,12 @@ export class InfluxHttp {
     }
   }
 
-  /** Writes lines (precision ms); resolves when stored, with what a partial write dropped. */
-  async write(database: string, lines: readonly string[], retentionPolicy?: string): Promise<WriteOutcome> {
+  /** Writes a block of lines (precision ms); resolves when stored, with what a partial write dropped. */
+  async write(database: string, lines: LineBlock, retentionPolicy?: string): Promise<WriteOutcome> {
     const rp = retentionPolicy ? `&rp=${encodeURIComponent(retentionPolicy)}` : '';
     const path = `/write?db=${encodeURIComponent(database)}${rp}&precision=ms`;
     try {
-      await this.request(path, lines.join('\n'), 'text/plain; charset=utf-8', this.connection.gzip ? GZIP_ABOVE_BYTES : undefined);
+      await this.request(path, lines.text, 'text/plain; charset=utf-8', this.connection.gzip ? GZIP_ABOVE_BYTES : undefined);
       return { dropped: 0 };
     } catch (err) {
       if (err instanceof InfluxError && err.code === InfluxErrorCode.PARTIAL_WRITE) {

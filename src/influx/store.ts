@@ -6,6 +6,7 @@
  * a point with the same series and time overwrites itself.
  */
 import type { Logger } from 'pino';
+import { joinLines, type LineBlock, regroup, splitLines } from '../convert/lines.js';
 import type { BatchStore, StoreReport } from '../ports/store.js';
 import type { InfluxHttp } from './client.js';
 import { InfluxError, InfluxErrorCode } from './errors.js';
@@ -26,14 +27,13 @@ export class PointStore implements BatchStore {
   ) {}
 
   /** Resolves once every line is stored or refused for good; rejects with an InfluxError otherwise. */
-  async store(linesByDatabase: ReadonlyMap<string, readonly string[]>, signal?: AbortSignal): Promise<StoreReport> {
+  async store(linesByDatabase: ReadonlyMap<string, readonly LineBlock[]>, signal?: AbortSignal): Promise<StoreReport> {
     const report: StoreReport = { stored: 0, refused: 0 };
     const size = Math.max(1, this.options.pointsPerRequest);
-    for (const [database, lines] of linesByDatabase) {
-      for (let i = 0; i < lines.length; i += size) {
+    for (const [database, blocks] of linesByDatabase) {
+      for (const request of regroup(blocks, size)) {
         signal?.throwIfAborted();
-        const chunk = lines.length <= size ? lines : lines.slice(i, i + size);
-        const r = await this.writeIsolating(database, chunk);
+        const r = await this.writeIsolating(database, request);
         report.stored += r.stored;
         report.refused += r.refused;
       }
@@ -42,22 +42,23 @@ export class PointStore implements BatchStore {
   }
 
   /** One request; a 400 on many lines is split in halves until the bad lines stand alone. */
-  private async writeIsolating(database: string, lines: readonly string[]): Promise<StoreReport> {
+  private async writeIsolating(database: string, lines: LineBlock): Promise<StoreReport> {
     try {
       const outcome = await this.writeCreatingDatabase(database, lines);
       if (outcome.dropped > 0) {
         this.options.log.warn({ database, refused: outcome.dropped, detail: outcome.detail }, 'InfluxDB refused points of a batch; the rest are stored');
       }
-      return { stored: lines.length - outcome.dropped, refused: outcome.dropped };
+      return { stored: lines.count - outcome.dropped, refused: outcome.dropped };
     } catch (err) {
       if (!(err instanceof InfluxError) || !SPLITTABLE.has(err.code)) throw err;
-      if (lines.length === 1) {
-        this.options.log.warn({ database, line: lines[0].slice(0, 1000), err: err.message }, 'InfluxDB refused a point; dropped');
+      if (lines.count === 1) {
+        this.options.log.warn({ database, line: lines.text.slice(0, 1000), err: err.message }, 'InfluxDB refused a point; dropped');
         return { stored: 0, refused: 1 };
       }
-      const half = Math.ceil(lines.length / 2);
-      const a = await this.writeIsolating(database, lines.slice(0, half));
-      const b = await this.writeIsolating(database, lines.slice(half));
+      const all = splitLines(lines);
+      const half = Math.ceil(all.length / 2);
+      const a = await this.writeIsolating(database, joinLines(all.slice(0, half)));
+      const b = await this.writeIsolating(database, joinLines(all.slice(half)));
       return { stored: a.stored + b.stored, refused: a.refused + b.refused };
     }
   }
@@ -67,7 +68,7 @@ export class PointStore implements BatchStore {
    * policy when one is configured: another writer may be between its CREATE DATABASE and its CREATE
    * RETENTION POLICY. Still missing after that, it is a configuration fault.
    */
-  private async writeCreatingDatabase(database: string, lines: readonly string[]) {
+  private async writeCreatingDatabase(database: string, lines: LineBlock) {
     try {
       return await this.http.write(database, lines);
     } catch (err) {

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
-import { type Actor, createActor, SimulatedClock, waitFor } from 'xstate';
+import { type Actor, createActor, SimulatedClock, type SnapshotFrom, waitFor } from 'xstate';
 import { classifyHttpError, InfluxError, InfluxErrorCode } from '../../src/influx/errors.js';
 import { Fault, FaultError } from '../../src/ports/faults.js';
-import type { PipelineInput, RestartPolicy } from '../../actors/pipeline.js';
+import { type pipelineMachine, type PipelineInput, type RestartPolicy } from '../../actors/pipeline.js';
 import type { WriterSettings } from '../../actors/writer.js';
 import { ESCALATION_FLUSH_MS, type SupervisionSettings, supervisorMachine } from '../../actors/supervisor.js';
 import { ExitCode } from '../../src/exit-codes.js';
@@ -37,6 +37,7 @@ class Harness {
   readonly kafka = new FakeKafka(this.journal);
   readonly store = new FakeStore(this.journal);
   readonly actor: Actor<typeof supervisorMachine>;
+  readonly stats = new TopicStats('metrics');
 
   constructor(settings: Partial<SupervisionSettings> = {}, pipeline: PipelineOptions = {}) {
     const input: PipelineInput = {
@@ -47,7 +48,7 @@ class Harness {
       writer: { store: this.store, batchSize: 10, maxWaitMs: 5_000, retry: { attempts: 3, initialMs: 100, maxMs: 1_000 }, ...pipeline.writer },
       restart: { ...RESTART, ...pipeline.restart },
       log: silent,
-      stats: new TopicStats('metrics'),
+      stats: this.stats,
       random: () => 0, // no jitter: delays are exactly initial * 2^(n-1)
     };
     this.actor = createActor(supervisorMachine, {
@@ -78,10 +79,14 @@ class Harness {
     return this.actor.getSnapshot().value;
   }
 
+  /** The pipeline's snapshot (it runs in this thread). */
+  pipeline(): SnapshotFrom<typeof pipelineMachine> {
+    return this.actor.getSnapshot().children['metrics-0']!.getSnapshot() as SnapshotFrom<typeof pipelineMachine>;
+  }
+
   /** The state value of the pipeline's writer lifecycle. */
   writer(): unknown {
-    const pipeline = this.actor.getSnapshot().children['metrics-0'];
-    return (pipeline?.getSnapshot().value as { active?: { writer?: unknown } }).active?.writer;
+    return (this.pipeline().value as { active?: { writer?: unknown } }).active?.writer;
   }
 
   storeCallsAt(ms: number) {
@@ -195,7 +200,7 @@ describe('writer failures: backoff, restarts, escalation', () => {
 describe('the writer lifecycle, as the pipeline’s states', () => {
   test('up -> down (waiting for its restart) -> recovering.unproven -> recovering.proving -> up', async () => {
     const h = new Harness({}, { writer: { retry: { attempts: 1, initialMs: 100, maxMs: 100 } } });
-    const pipeline = () => h.actor.getSnapshot().children['metrics-0']!.getSnapshot();
+    const pipeline = () => h.pipeline();
     await h.join();
     assert.equal(h.writer(), 'up');
     h.store.failing = true;
@@ -325,7 +330,7 @@ describe('backpressure and commits', () => {
     await settle();
     assert.equal(h.kafka.paused, true);
     assert.deepEqual(h.kafka.commits, []);
-    const stats = h.actor.getSnapshot().context.pipelines[0].stats;
+    const stats = h.stats;
     h.kafka.deliver(1, 0, 5); // fetched while paused: the consumer holds it back
     await settle();
     assert.equal(stats.fetched, 10, 'nothing more handed on while the writer is down');

@@ -1,4 +1,5 @@
 /** Fake Kafka and InfluxDB adapters for machine tests on a simulated clock (no I/O). */
+import { type LineBlock, linesIn } from '../../src/convert/lines.js';
 import { InfluxError, InfluxErrorCode } from '../../src/influx/errors.js';
 import type { BatchHandler, FetchedMessage, KafkaConsumerPort, KafkaStatus, PartitionOffset } from '../../src/ports/kafka.js';
 import type { BatchStore, StoreReport } from '../../src/ports/store.js';
@@ -77,9 +78,9 @@ export class FakeStore implements BatchStore {
   stored = 0;
   constructor(private readonly journal: Journal) {}
 
-  async store(lines: ReadonlyMap<string, readonly string[]>, signal?: AbortSignal): Promise<StoreReport> {
+  async store(lines: ReadonlyMap<string, readonly LineBlock[]>, signal?: AbortSignal): Promise<StoreReport> {
     this.calls++;
-    const n = [...lines.values()].reduce((a, l) => a + l.length, 0);
+    const n = linesIn([...lines.values()].flat());
     if (this.hanging) {
       this.journal.push(`store hanging ${n}`);
       await new Promise<void>((resolve, reject) => {

@@ -8,7 +8,7 @@ import { Fault } from '../../src/ports/faults.js';
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { convertMessage, Drop } from '../../src/convert/index.js';
+import { convertMessage, Drop, joinLines, type LineBlock } from '../../src/convert/index.js';
 import { InfluxHttp, quoteIdentifier, type InfluxConnection } from '../../src/influx/client.js';
 import { InfluxError, InfluxErrorCode } from '../../src/influx/errors.js';
 import { PointStore, type StoreOptions } from '../../src/influx/store.js';
@@ -19,10 +19,15 @@ const silent = pino({ level: 'silent' });
 /** InfluxHttp that remembers the size of every /write request it sends. */
 class CountingHttp extends InfluxHttp {
   readonly writes: number[] = [];
-  override async write(database: string, lines: readonly string[], retentionPolicy?: string) {
-    this.writes.push(lines.length);
+  override async write(database: string, lines: LineBlock, retentionPolicy?: string) {
+    this.writes.push(lines.count);
     return super.write(database, lines, retentionPolicy);
   }
+}
+
+/** Each database's lines as one block, as one converted batch holds them. */
+function blocksOf(entries: [string, string[]][]): Map<string, LineBlock[]> {
+  return new Map(entries.map(([db, lines]) => [db, [joinLines(lines)]]));
 }
 
 function storeOn(http: InfluxHttp, options: Partial<StoreOptions> = {}): PointStore {
@@ -85,7 +90,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     const store = storeOn(new InfluxHttp({ url: influx.url }));
     const lines = [metricLine('cpu', 1.5, 1000), metricLine('cpu', 2, 2000), metricLine('cpu', -3.25, 3000)];
 
-    const report = await store.store(new Map([[db, lines]]));
+    const report = await store.store(blocksOf([[db, lines]]));
 
     assert.deepEqual(report, { stored: 3, refused: 0 });
     assert.ok((await databases(influx)).includes(db));
@@ -100,7 +105,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     const a = database(t, influx);
     const b = database(t, influx);
     const store = storeOn(new InfluxHttp({ url: influx.url }));
-    const report = await store.store(new Map([[a, [metricLine('cpu', 1, 1000)]], [b, [metricLine('mem', 2, 1000), metricLine('mem', 3, 2000)]]]));
+    const report = await store.store(blocksOf([[a, [metricLine('cpu', 1, 1000)]], [b, [metricLine('mem', 2, 1000), metricLine('mem', 3, 2000)]]]));
     assert.deepEqual(report, { stored: 3, refused: 0 });
     assert.equal((await rows(influx, a, 'value', 'cpu')).length, 1);
     assert.equal((await rows(influx, b, 'value', 'mem')).length, 2);
@@ -109,7 +114,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
   test('retentionHours 2 -> created with default retention policy "2h", duration 2h0m0s', async (t) => {
     const db = database(t, influx);
     const store = storeOn(new InfluxHttp({ url: influx.url }), { retentionHours: 2 });
-    await store.store(new Map([[db, [metricLine('cpu', 1, Date.now())]]]));
+    await store.store(blocksOf([[db, [metricLine('cpu', 1, Date.now())]]]));
 
     const r = await query(influx, `SHOW RETENTION POLICIES ON ${quoteIdentifier(db)}`);
     const series = r[0].series![0];
@@ -127,11 +132,11 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     const db = database(t, influx);
     await query(influx, `CREATE DATABASE ${quoteIdentifier(db)}`);
     await query(influx, `DROP RETENTION POLICY "autogen" ON ${quoteIdentifier(db)}`);
-    const without = await rejection(storeOn(new InfluxHttp({ url: influx.url })).store(new Map([[db, [metricLine('cpu', 1, Date.now())]]])));
+    const without = await rejection(storeOn(new InfluxHttp({ url: influx.url })).store(blocksOf([[db, [metricLine('cpu', 1, Date.now())]]])));
     assert.equal(without.code, InfluxErrorCode.RETENTION_POLICY_NOT_FOUND);
     assert.equal(without.fault, Fault.CONFIGURATION);
     const store = storeOn(new InfluxHttp({ url: influx.url }), { retentionHours: 2 });
-    assert.deepEqual(await store.store(new Map([[db, [metricLine('cpu', 1, Date.now())]]])), { stored: 1, refused: 0 });
+    assert.deepEqual(await store.store(blocksOf([[db, [metricLine('cpu', 1, Date.now())]]])), { stored: 1, refused: 0 });
     assert.equal((await rows(influx, db, 'value', 'cpu')).length, 1);
   });
 
@@ -141,7 +146,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     await http.createDatabase(db, 1);
     const lines = [metricLine('cpu', 1, 1000), metricLine('cpu', 2, Date.now()), metricLine('cpu', 3, 2000)];
 
-    const report = await storeOn(http, { retentionHours: 1 }).store(new Map([[db, lines]]));
+    const report = await storeOn(http, { retentionHours: 1 }).store(blocksOf([[db, lines]]));
 
     assert.deepEqual(report, { stored: 1, refused: 2 });
     assert.deepEqual(http.writes, [3], 'one request: the answer says how many were dropped');
@@ -161,9 +166,9 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     const db = database(t, influx);
     const http = new CountingHttp({ url: influx.url });
     const store = storeOn(http);
-    assert.deepEqual(await store.store(new Map([[db, ['m value=1 1000']]])), { stored: 1, refused: 0 });
+    assert.deepEqual(await store.store(blocksOf([[db, ['m value=1 1000']]])), { stored: 1, refused: 0 });
 
-    const report = await store.store(new Map([[db, ['m value=2 1500', 'm value="x" 2000', 'm value=3 3000']]]));
+    const report = await store.store(blocksOf([[db, ['m value=2 1500', 'm value="x" 2000', 'm value=3 3000']]]));
 
     assert.deepEqual(report, { stored: 2, refused: 1 });
     assert.deepEqual(await rows(influx, db, 'value', 'm'), [
@@ -177,7 +182,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     const db = database(t, influx);
     const http = new CountingHttp({ url: influx.url });
     await http.createDatabase(db, 0);
-    const report = await storeOn(http).store(new Map([[db, ['m value= 1000', 'm 2000', 'm value=1 3000 junk']]]));
+    const report = await storeOn(http).store(blocksOf([[db, ['m value= 1000', 'm 2000', 'm value=1 3000 junk']]]));
     assert.deepEqual(report, { stored: 0, refused: 3 });
     // 3 lines, then halves of 2 and 1, then the 2 alone.
     assert.deepEqual(http.writes, [3, 2, 1, 1, 1]);
@@ -189,7 +194,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
       const db = database(t, influx);
       const http = new InfluxHttp({ url: influx.url });
       await http.createDatabase(db, 0);
-      const report = await storeOn(http).store(new Map([[db, ['m value=1 1000', 'm value= 2000', 'm value=3 3000']]]));
+      const report = await storeOn(http).store(blocksOf([[db, ['m value=1 1000', 'm value= 2000', 'm value=3 3000']]]));
       assert.equal((await rows(influx, db, 'value', 'm')).length, 2);
       assert.deepEqual(report, { stored: 2, refused: 1 });
     },
@@ -198,7 +203,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
   test('gzip: write bodies sent compressed are stored as they are', async (t) => {
     const db = database(t, influx);
     const lines = Array.from({ length: 500 }, (_, i) => metricLine('cpu', i, 1000 + i));
-    const report = await storeOn(new InfluxHttp({ url: influx.url, gzip: true })).store(new Map([[db, lines]]));
+    const report = await storeOn(new InfluxHttp({ url: influx.url, gzip: true })).store(blocksOf([[db, lines]]));
     assert.deepEqual(report, { stored: 500, refused: 0 });
     assert.equal((await rows(influx, db, 'value', 'cpu')).length, 500);
   });
@@ -209,7 +214,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     await http.createDatabase(db, 0);
     const lines = Array.from({ length: 25 }, (_, i) => metricLine('cpu', i, 1000 + i));
 
-    const report = await storeOn(http, { pointsPerRequest: 10 }).store(new Map([[db, lines]]));
+    const report = await storeOn(http, { pointsPerRequest: 10 }).store(blocksOf([[db, lines]]));
 
     assert.deepEqual(report, { stored: 25, refused: 0 });
     assert.deepEqual(http.writes, [10, 10, 5]);
@@ -223,7 +228,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     await http.createDatabase(a, 0);
     await http.createDatabase(b, 0);
     const lines = (n: number) => Array.from({ length: n }, (_, i) => metricLine('cpu', i, 1000 + i));
-    const report = await storeOn(http, { pointsPerRequest: 4 }).store(new Map([[a, lines(5)], [b, lines(3)]]));
+    const report = await storeOn(http, { pointsPerRequest: 4 }).store(blocksOf([[a, lines(5)], [b, lines(3)]]));
     assert.deepEqual(report, { stored: 8, refused: 0 });
     assert.deepEqual(http.writes, [4, 1, 3]);
   });
@@ -241,7 +246,7 @@ describe(`InfluxHttp credentials (InfluxDB ${s.influxAuth.version}) and reachabi
     const auth = s.influxAuth;
     const db = database(t, auth, 'auth');
     const store = storeOn(new InfluxHttp({ url: auth.url, user: auth.user, password: auth.password }));
-    assert.deepEqual(await store.store(new Map([[db, [metricLine('cpu', 7, 1000)]]])), { stored: 1, refused: 0 });
+    assert.deepEqual(await store.store(blocksOf([[db, [metricLine('cpu', 7, 1000)]]])), { stored: 1, refused: 0 });
     assert.deepEqual(await rows(auth, db, 'value', 'cpu'), [[1000, 7]]);
   });
 
@@ -251,7 +256,7 @@ describe(`InfluxHttp credentials (InfluxDB ${s.influxAuth.version}) and reachabi
     const http = new CountingHttp({ url: auth.url, user: auth.user, password: `${auth.password}-wrong` });
     const started = performance.now();
 
-    const err = await rejection(storeOn(http).store(new Map([[db, [metricLine('cpu', 7, 1000)]]])));
+    const err = await rejection(storeOn(http).store(blocksOf([[db, [metricLine('cpu', 7, 1000)]]])));
 
     assert.equal(err.code, InfluxErrorCode.AUTH_FAILED);
     assert.equal(err.status, 401);
@@ -265,14 +270,14 @@ describe(`InfluxHttp credentials (InfluxDB ${s.influxAuth.version}) and reachabi
   test('InfluxDB with auth: no credentials -> AUTH_FAILED', async (t) => {
     const auth = s.influxAuth;
     const db = database(t, auth, 'auth');
-    const err = await rejection(storeOn(new InfluxHttp({ url: auth.url })).store(new Map([[db, ['m value=1 1000']]])));
+    const err = await rejection(storeOn(new InfluxHttp({ url: auth.url })).store(blocksOf([[db, ['m value=1 1000']]])));
     assert.equal(err.code, InfluxErrorCode.AUTH_FAILED);
   });
 
   test('a port nothing listens on -> UNREACHABLE, after one attempt (the writer actor retries)', async () => {
     const connection: InfluxConnection = { url: 'http://127.0.0.1:1', timeoutMs: 2000 };
     const http = new CountingHttp(connection);
-    const err = await rejection(storeOn(http).store(new Map([['never', ['m value=1 1000']]])));
+    const err = await rejection(storeOn(http).store(blocksOf([['never', ['m value=1 1000']]])));
     assert.equal(err.code, InfluxErrorCode.UNREACHABLE);
     assert.equal(err.fault, Fault.UNREACHABLE);
     assert.match(err.message, /ECONNREFUSED/);

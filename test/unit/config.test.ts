@@ -107,6 +107,7 @@ describe('defaults', () => {
         restartPeriodSeconds: 600,
         kafkaLossGraceSeconds: 60,
         stopTimeoutSeconds: 60,
+      pipelineThreads: 'auto',
       },
       warnings: [],
     });

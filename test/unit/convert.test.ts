@@ -15,6 +15,9 @@ import {
   Drop,
   type MessageKind,
   type SourceBatch,
+  type LineBlock,
+  linesIn,
+  splitLines,
 } from '../../src/convert/index.js';
 import { compareCodePoints, escapeTag, quoteStringField } from '../../src/convert/line.js';
 import { pyFloatRepr } from '../../src/convert/python.js';
@@ -621,14 +624,14 @@ describe('convertBatch', () => {
 
   test('db_per_tenant off: all lines in database_name, in message order', () => {
     const b = convertBatch('metrics', batch, { databaseName: 'mon', dbPerTenant: false });
-    assert.deepEqual([...b.lines], [['mon', [cpu, mem, disk]]]);
+    assert.deepEqual(linesOf(b.lines), [['mon', [cpu, mem, disk]]]);
     assert.equal(pointsIn(b.lines), 3);
     assert.equal(b.messageCount, 5);
   });
 
   test('db_per_tenant on: lines grouped per tenant database', () => {
     const b = convertBatch('metrics', batch, { databaseName: 'mon', dbPerTenant: true });
-    assert.deepEqual([...b.lines], [['mon_t1', [cpu, disk]], ['mon_t2', [mem]]]);
+    assert.deepEqual(linesOf(b.lines), [['mon_t1', [cpu, disk]], ['mon_t2', [mem]]]);
     assert.equal(pointsIn(b.lines), 3);
   });
 
@@ -670,7 +673,7 @@ describe('convertBatch', () => {
   test('alarms: grouped by alarm tenant', () => {
     const b = convertBatch('alarms', source(0, [['0', alarm()], ['1', alarm({ tenantId: 't2' })]]), { databaseName: 'mon', dbPerTenant: true });
     assert.deepEqual([...b.lines.keys()], ['mon_t1', 'mon_t2']);
-    assert.equal(b.lines.get('mon_t1')![0], ALARM_LINE);
+    assert.deepEqual(b.lines.get('mon_t1'), { text: ALARM_LINE, count: 1 });
   });
 });
 
@@ -720,6 +723,11 @@ describe('messages that would make conversion throw are dropped, never fatal', (
 });
 
 /** Lines over all databases. */
-function pointsIn(lines: ReadonlyMap<string, readonly string[]>): number {
-  return [...lines.values()].reduce((n, l) => n + l.length, 0);
+function pointsIn(lines: ReadonlyMap<string, LineBlock>): number {
+  return linesIn(lines.values());
+}
+
+/** Each database's block, split into its lines. */
+function linesOf(lines: ReadonlyMap<string, LineBlock>): [string, string[]][] {
+  return [...lines].map(([db, block]) => [db, splitLines(block)]);
 }

@@ -1,14 +1,16 @@
 /** WriteBuffer: what one store call writes, and what it commits once stored. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ConvertedBatch } from '../../src/convert/index.js';
+import { type ConvertedBatch, joinLines, type LineBlock, linesIn, splitLines } from '../../src/convert/index.js';
 import { messagesIn, WriteBuffer } from '../../src/write-buffer.js';
 
 function converted(partition: number, nextOffset: string, lines: [string, string[]][], messageCount: number): ConvertedBatch {
-  return { partition, nextOffset, messageCount, lines: new Map(lines), drops: [] };
+  return { partition, nextOffset, messageCount, lines: new Map(lines.map(([db, l]) => [db, joinLines(l)])), drops: [] };
 }
 
-const points = (b: WriteBuffer) => [...b.lines.values()].reduce((n, l) => n + l.length, 0);
+const points = (b: WriteBuffer) => linesIn([...b.lines.values()].flat());
+/** A database's lines, over its blocks. */
+const linesOf = (blocks: readonly LineBlock[] | undefined) => (blocks ?? []).flatMap(splitLines);
 
 test('lines joined per database in the order of the batches; messages counted', () => {
   const batches = [
@@ -17,11 +19,14 @@ test('lines joined per database in the order of the batches; messages counted', 
     converted(0, '7', [['mon_a', ['a3']]], 3),
   ];
   const b = new WriteBuffer(batches);
-  assert.deepEqual([...b.lines], [
-    ['mon_a', ['a1', 'a2', 'a3']],
-    ['mon_b', ['b1', 'b2']],
-    ['mon_c', ['c1']],
-  ]);
+  assert.deepEqual(
+    [...b.lines].map(([db, blocks]) => [db, linesOf(blocks)]),
+    [
+      ['mon_a', ['a1', 'a2', 'a3']],
+      ['mon_b', ['b1', 'b2']],
+      ['mon_c', ['c1']],
+    ],
+  );
   assert.equal(b.messageCount, 9);
   assert.equal(messagesIn(batches), 9);
   assert.equal(points(b), 6);
@@ -32,11 +37,11 @@ test('the batches it is made of are left as they were', () => {
   const first = converted(0, '2', [['mon', ['a1', 'a2']]], 2);
   const second = converted(0, '4', [['mon', ['a3', 'a4']]], 2);
   const b = new WriteBuffer([first, second]);
-  assert.deepEqual(b.lines.get('mon'), ['a1', 'a2', 'a3', 'a4']);
-  assert.deepEqual(first.lines.get('mon'), ['a1', 'a2'], 'the first batch’s array is not appended to');
-  assert.deepEqual(second.lines.get('mon'), ['a3', 'a4']);
+  assert.deepEqual(linesOf(b.lines.get('mon')), ['a1', 'a2', 'a3', 'a4']);
+  assert.deepEqual(first.lines.get('mon'), { text: 'a1\na2', count: 2 }, 'the first batch’s block is not appended to');
+  assert.deepEqual(second.lines.get('mon'), { text: 'a3\na4', count: 2 });
   new WriteBuffer([first, converted(0, '6', [['mon', ['a5']]], 1)]);
-  assert.deepEqual(first.lines.get('mon'), ['a1', 'a2'], 'nor by a second buffer over the same batch');
+  assert.deepEqual(first.lines.get('mon'), { text: 'a1\na2', count: 2 }, 'nor by a second buffer over the same batch');
 });
 
 test('keeps the highest next offset per partition', () => {

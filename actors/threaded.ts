@@ -1,0 +1,113 @@
+/**
+ * A pipeline on its own worker thread, as the supervisor sees it: the same actor as
+ * `pipelineMachine` (it takes STOP, DISCONNECT and HALT_WRITER, reports PIPELINE_READY,
+ * KAFKA_CONTACT, WRITER_DOWN, ... and ends with a PipelineOutput), so supervision, restarts, the
+ * stop and the exit statuses do not change. The thread (src/pipeline-worker.ts) builds its
+ * pipeline from the configuration and runs it with its own Kafka and InfluxDB clients; events and
+ * counters cross as messages.
+ *
+ * A thread that dies without reporting its end (an uncaught error, out of memory) is an error of
+ * this actor: the supervisor exits 70, and nothing unstored was committed.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ActorLogic, AnyActorRef, Snapshot } from 'xstate';
+import type { PersisterConfig } from '../src/config/index.js';
+import type { MessageKind } from '../src/convert/index.js';
+import type { LogOptions } from '../src/observe/log.js';
+import type { Counts, TopicStats } from '../src/observe/stats.js';
+import { type Fault, FaultError } from '../src/ports/faults.js';
+import type { Disconnect, HaltWriter, Stop, SupervisorReport } from './events.js';
+import type { PipelineOutput } from './pipeline.js';
+
+/** Where a pipeline is in the configuration: its topic's kind and its number among `num_processors`. */
+export interface PipelinePlace {
+  kind: MessageKind;
+  index: number;
+}
+
+/** What the thread is started with (cloned into it). */
+export interface ThreadData {
+  place: PipelinePlace;
+  config: PersisterConfig;
+  log: LogOptions;
+}
+
+export interface ThreadedPipelineInput extends ThreadData {
+  id: string;
+  topic: string;
+  /** The topic's counters in this thread: the pipeline's are added to them. */
+  stats: TopicStats;
+}
+
+/** supervisor -> thread */
+export type PipelineCommand = Stop | Disconnect | HaltWriter;
+
+/** An error as it crosses threads: its message and, when an adapter classified it, its fault. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  fault?: Fault;
+}
+
+/** thread -> supervisor */
+export type ThreadMessage =
+  | { kind: 'report'; event: SupervisorReport }
+  | { kind: 'stats'; delta: Counts }
+  | { kind: 'done'; error?: ErrorData };
+
+type ThreadEvent = PipelineCommand | { type: 'thread.done'; output: PipelineOutput } | { type: 'thread.error'; error: unknown } | { type: 'xstate.stop' };
+
+type ThreadSnapshot = Snapshot<PipelineOutput> & { input: ThreadedPipelineInput };
+
+export function errorData(error: unknown): ErrorData {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const fault = (error as { fault?: Fault }).fault;
+  return fault ? { name: error.name, message: error.message, fault } : { name: error.name, message: error.message };
+}
+
+export function reviveError(data: ErrorData): Error {
+  const error = data.fault ? new FaultError(data.fault, data.message) : new Error(data.message);
+  error.name = data.name;
+  return error;
+}
+
+const threads = new WeakMap<AnyActorRef, Worker>();
+
+export const threadedPipeline: ActorLogic<ThreadSnapshot, ThreadEvent, ThreadedPipelineInput> = {
+  getInitialSnapshot: (_, input) => ({ status: 'active', output: undefined, error: undefined, input }),
+
+  start: (snapshot, { self }) => {
+    if (snapshot.status !== 'active') return;
+    const { place, config, log, stats } = snapshot.input;
+    const data: ThreadData = { place, config, log };
+    const worker = new Worker(new URL('../src/pipeline-worker.js', import.meta.url), { workerData: data });
+    threads.set(self, worker);
+    worker.on('message', (m: ThreadMessage) => {
+      if (m.kind === 'report') self._parent?.send(m.event);
+      else if (m.kind === 'stats') stats.add(m.delta);
+      else self.send({ type: 'thread.done', output: m.error ? { error: reviveError(m.error) } : {} });
+    });
+    worker.on('error', (error) => self.send({ type: 'thread.error', error }));
+    worker.on('exit', (code) => self.send({ type: 'thread.error', error: new Error(`the pipeline's thread ended (exit code ${code}) before the pipeline`) }));
+  },
+
+  transition: (snapshot, event, { self }) => {
+    if (snapshot.status !== 'active') return snapshot;
+    switch (event.type) {
+      case 'thread.done':
+        void threads.get(self)?.terminate();
+        return { ...snapshot, status: 'done', output: event.output };
+      case 'thread.error':
+        void threads.get(self)?.terminate();
+        return { ...snapshot, status: 'error', error: event.error };
+      case 'xstate.stop':
+        void threads.get(self)?.terminate();
+        return { ...snapshot, status: 'stopped' };
+      default:
+        threads.get(self)?.postMessage(event);
+        return snapshot;
+    }
+  },
+
+  getPersistedSnapshot: (snapshot) => snapshot,
+};

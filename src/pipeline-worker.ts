@@ -1,0 +1,76 @@
+/**
+ * The worker thread of one pipeline (actors/threaded.ts starts it): builds the pipeline from the
+ * configuration, as the main thread would, and runs it under a host actor that relays the
+ * supervisor's commands in and the pipeline's reports, counters and end out.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createActor, enqueueActions, sendTo, setup, spawnChild } from 'xstate';
+import type { SupervisorReport } from '../actors/events.js';
+import { pipelineMachine, type PipelineOutput } from '../actors/pipeline.js';
+import { errorData, type PipelineCommand, type ThreadData, type ThreadMessage } from '../actors/threaded.js';
+import { influxHttp, pipelineInput, topicOf } from './app.js';
+import { createLogger } from './observe/log.js';
+import { type Counts, TopicStats } from './observe/stats.js';
+
+/** How often the pipeline's counters are sent to the main thread. */
+const STATS_EVERY_MS = 1_000;
+
+const port = parentPort!;
+const { place, config, log: logOptions } = workerData as ThreadData;
+const log = createLogger(logOptions);
+const stats = new TopicStats(topicOf(config, place.kind).topic);
+const input = pipelineInput(config, place, influxHttp(config), log, stats);
+
+const post = (message: ThreadMessage) => port.postMessage(message);
+
+let sent: Counts = { fetched: 0, stored: 0, dropped: 0, refused: 0, committed: 0, writes: 0 };
+function postStats(): void {
+  const now = stats.snapshot();
+  const delta = {} as Counts;
+  for (const k of Object.keys(sent) as (keyof Counts)[]) delta[k] = now[k] - sent[k];
+  sent = now;
+  post({ kind: 'stats', delta });
+}
+const statsTimer = setInterval(postStats, STATS_EVERY_MS);
+
+/** The pipeline's end: counters and logs out first, then the end itself. */
+function end(error?: unknown): void {
+  clearInterval(statsTimer);
+  postStats();
+  log.flush(() => post(error === undefined ? { kind: 'done' } : { kind: 'done', error: errorData(error) }));
+}
+
+type HostEvent =
+  | PipelineCommand
+  | SupervisorReport
+  | { type: `xstate.done.actor.${string}`; output: PipelineOutput }
+  | { type: `xstate.error.actor.${string}`; error: unknown };
+
+const host = setup({
+  types: { events: {} as HostEvent },
+  actors: { pipeline: pipelineMachine },
+  actions: {
+    report: (_, event: SupervisorReport) => post({ kind: 'report', event }),
+    command: sendTo(input.id, (_, event: PipelineCommand) => event),
+  },
+}).createMachine({
+  entry: spawnChild('pipeline', { id: input.id, input }),
+  on: {
+    STOP: { actions: { type: 'command', params: ({ event }) => event } },
+    DISCONNECT: { actions: { type: 'command', params: ({ event }) => event } },
+    HALT_WRITER: { actions: { type: 'command', params: ({ event }) => event } },
+    PIPELINE_READY: { actions: { type: 'report', params: ({ event }) => event } },
+    KAFKA_CONTACT: { actions: { type: 'report', params: ({ event }) => event } },
+    WRITER_DOWN: { actions: { type: 'report', params: ({ event }) => event } },
+    WRITER_RESTARTED: { actions: { type: 'report', params: ({ event }) => event } },
+    WRITER_HALTED: { actions: { type: 'report', params: ({ event }) => event } },
+    PIPELINE_DRAINED: { actions: { type: 'report', params: ({ event }) => event } },
+    'xstate.done.actor.*': { actions: enqueueActions(({ event }) => end('output' in event ? event.output.error : undefined)) },
+    'xstate.error.actor.*': { actions: enqueueActions(({ event }) => end('error' in event ? event.error : new Error('the pipeline failed'))) },
+  },
+});
+
+const actor = createActor(host);
+actor.subscribe({ error: (error) => end(error) });
+port.on('message', (command: PipelineCommand) => actor.send(command));
+actor.start();
