@@ -34,6 +34,7 @@ export interface BenchResult {
   kind: string;
   messages: number;
   partitions?: number;
+  processors?: number;
   series?: number;
   batchSize?: number;
   machine?: { cpus: number; cpuModel?: string; memoryGiB: number; node: string };
@@ -178,6 +179,7 @@ function heading(r: BenchResult): string {
   const parts = [`${fmt(r.messages, 0)} messages`];
   if (r.series !== undefined) parts.push(`${fmt(r.series, 0)} series`);
   if (r.partitions !== undefined) parts.push(`${r.partitions} partitions`);
+  if (r.processors !== undefined && r.processors !== 1) parts.push(`num_processors ${r.processors}`);
   if (r.batchSize !== undefined) parts.push(`batch_size ${r.batchSize}`);
   return `${r.kind}: ${parts.join(', ')}; ${r.date.slice(0, 10)}; medians of ${runs} run${runs === 1 ? '' : 's'}`;
 }
@@ -230,7 +232,10 @@ export function loadResult(file: string): BenchResult {
   return r;
 }
 
-/** The newest (by `date`) metrics and alarms results in dir; names containing "general-converter" are skipped. */
+/**
+ * The newest (by `date`) metrics and alarms results in dir with num_processors 1; names containing
+ * "general-converter" are skipped.
+ */
 export function newestResults(dir = RESULTS_DIR): { file: string; result: BenchResult }[] {
   const newest = new Map<string, { file: string; result: BenchResult }>();
   for (const name of readdirSync(dir).sort()) {
@@ -242,6 +247,7 @@ export function newestResults(dir = RESULTS_DIR): { file: string; result: BenchR
     } catch {
       continue;
     }
+    if ((result.processors ?? 1) !== 1) continue;
     const seen = newest.get(result.kind);
     if (!seen || result.date >= seen.result.date) newest.set(result.kind, { file, result });
   }

@@ -16,6 +16,8 @@
  *                        x partitions more are produced behind them (see PADDING)
  *   BENCH_RUNS           runs of each contender (default 3)
  *   BENCH_PARTITIONS     partitions of the topic (default 3)
+ *   BENCH_PROCESSORS     num_processors of both persisters (default 1): this one runs that many
+ *                        pipelines, each on a worker thread; the reference that many processes
  *   BENCH_SERIES         distinct metric series (default 12,000)
  *   REFERENCE_PERSISTER  path of the reference's `monasca-persister`; default: bench/reference.sh
  *                        installs it (once) and says where; BENCH_REFERENCE=false leaves it out
@@ -46,6 +48,7 @@ const KIND: MessageKind = process.env.BENCH_KIND === 'alarms' ? 'alarms' : 'metr
 const BATCH_SIZE = KIND === 'metrics' ? 20_000 : 1000; // metrics: the reference's default; alarms: as the issue measured
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? (KIND === 'metrics' ? 1_000_000 : 50_000));
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
+const PROCESSORS = Number(process.env.BENCH_PROCESSORS ?? 1);
 /**
  * Messages produced after the measured ones. A run ends when MESSAGES are committed; the padding
  * behind them keeps batches filling, so neither persister ends on a partial last batch, which each
@@ -157,6 +160,7 @@ async function runPersister(
     alarmsBatchSize: 1000,
     maxWaitSeconds: 30,
     influxGzip: GZIP,
+    numProcessors: PROCESSORS,
   });
   const groupId = `${id}_${KIND === 'metrics' ? 'metrics' : 'alarms'}`;
   const admin = kafka(brokers).admin();
@@ -270,7 +274,7 @@ function table(runs: (PersisterRun | CeilingRun)[]): string {
   const ours = of('this');
   const ref = of('reference');
   const rows: string[] = [
-    `${KIND}: ${fmt(MESSAGES)} messages, ${PARTITIONS} partitions, batch_size ${BATCH_SIZE}${KIND === 'metrics' ? `, ${fmt(SERIES)} series` : ''}, medians of ${RUNS} run(s)`,
+    `${KIND}: ${fmt(MESSAGES)} messages, ${PARTITIONS} partitions, num_processors ${PROCESSORS}, batch_size ${BATCH_SIZE}${KIND === 'metrics' ? `, ${fmt(SERIES)} series` : ''}, medians of ${RUNS} run(s)`,
     '',
     '| | msgs/s | CPU s per 1M msgs | peak RSS (MiB) | peak PSS (MiB) | processes |',
     '|---|---|---|---|---|---|',
@@ -322,12 +326,13 @@ async function main(): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${date}-${KIND}.json`);
+  const file = join(dir, `${date}-${KIND}${PROCESSORS > 1 ? `-${PROCESSORS}-processors` : ''}.json`);
   const result = {
     date: new Date().toISOString(),
     kind: KIND,
     messages: MESSAGES,
     partitions: PARTITIONS,
+    processors: PROCESSORS,
     series: KIND === 'metrics' ? SERIES : undefined,
     batchSize: BATCH_SIZE,
     gzip: GZIP,

@@ -31,39 +31,36 @@ export function linesIn(blocks: Iterable<LineBlock>): number {
   return n;
 }
 
-/** The index of the `n`th newline of `text` (n >= 1). */
-function nthNewline(text: string, n: number): number {
-  let at = -1;
-  for (let i = 0; i < n; i++) at = text.indexOf('\n', at + 1);
-  return at;
-}
-
 /**
- * The blocks' lines, in order, regrouped into blocks of exactly `size` lines (the last one may
- * have fewer): the bodies of the write requests. A block is only cut where it must be.
+ * The blocks' lines, in order, as the bodies of write requests of at most `size` lines: whole
+ * blocks together while they fit (no copy for a block alone), and a block of more than `size` lines
+ * cut into pieces of `size` (the last may have fewer).
  */
 export function* regroup(blocks: Iterable<LineBlock>, size: number): Generator<LineBlock> {
-  let parts: string[] = [];
+  let parts: LineBlock[] = [];
   let n = 0;
+  const flush = (): LineBlock => {
+    const body = parts.length === 1 ? parts[0] : { text: parts.map((p) => p.text).join('\n'), count: n };
+    parts = [];
+    n = 0;
+    return body;
+  };
   for (const block of blocks) {
-    let { text, count } = block;
-    while (n + count > size) {
-      const take = size - n;
-      const cut = nthNewline(text, take);
-      parts.push(text.slice(0, cut));
-      yield { text: parts.join('\n'), count: size };
-      parts = [];
-      n = 0;
-      text = text.slice(cut + 1);
-      count -= take;
+    if (n + block.count > size && n > 0) yield flush();
+    if (block.count <= size) {
+      parts.push(block);
+      n += block.count;
+      continue;
     }
-    parts.push(text);
-    n += count;
-    if (n === size) {
-      yield parts.length === 1 ? { text: parts[0], count: n } : { text: parts.join('\n'), count: n };
-      parts = [];
-      n = 0;
+    const lines = splitLines(block);
+    for (let i = 0; i < lines.length; i += size) {
+      const piece = lines.slice(i, i + size);
+      if (piece.length === size) yield joinLines(piece);
+      else {
+        parts.push(joinLines(piece));
+        n += piece.length;
+      }
     }
   }
-  if (n > 0) yield parts.length === 1 ? { text: parts[0], count: n } : { text: parts.join('\n'), count: n };
+  if (n > 0) yield flush();
 }
