@@ -5,8 +5,11 @@
  * A fast path only ever returns a line that the general code (metric.ts, alarm.ts) would return
  * for the same text. Whenever a message is anything but plain, it returns undefined and the
  * general code decides, drops included. Plain means:
- *   - the text holds no backslash and no control character (so no string has an escape, every
- *     string ends at the next `"`, and a string's text is its value and already its JSON form);
+ *   - no string in the text holds a backslash or a control character (so no string has an escape,
+ *     every string ends at the next `"`, and a string's text is its value and already its JSON
+ *     form). In a metric, every string is checked as it is read (stringEnd), or is compared equal
+ *     to a text that was checked when it was cached; an alarm's text is checked all at once.
+ *     Outside strings only the characters of the JSON grammar (and the space) are accepted;
  *   - it is valid JSON (checked here, strictly, for the whole text) and no key that is used
  *     appears twice in its object;
  *   - every field used has the ordinary type (text fields strings, dimensions strings, timestamp
@@ -18,9 +21,6 @@ import { compareCodePoints } from './line.js';
 import type { Point } from './message.js';
 import { pyFloatRepr } from './python.js';
 
-/** A backslash or a control character: the text is left to the general code. */
-const NOT_PLAIN = /[\\\x00-\x1f]/;
-
 // char codes
 const QUOTE = 34;
 const COMMA = 44;
@@ -30,6 +30,7 @@ const ZERO = 48;
 const NINE = 57;
 const COLON = 58;
 const LBRACKET = 91;
+const BACKSLASH = 92;
 const RBRACKET = 93;
 const LBRACE = 123;
 const RBRACE = 125;
@@ -44,51 +45,113 @@ const MAX_CACHED_CHARS = 2048;
 const MIN_TIME_MS = -9_223_372_036_854;
 const MAX_TIME_MS = 9_223_372_036_854;
 
+// The reading state below is module-level `var`, not `let`, on purpose: V8 checks a `let` of the
+// module for its temporal dead zone wherever a function uses it, and these are used several
+// hundred times a message (about 2.5% of a metric's instructions, measured with valgrind).
+
 /** The text being read, and the position in it. */
-let t = '';
-let p = 0;
+var t = '';
+var p = 0;
 
 function ws(): void {
-  // A plain text has no control characters: the only white space is the space.
+  // Only the space is accepted as white space: JSON's others are control characters.
   while (t.charCodeAt(p) === SPACE) p++;
+}
+
+/**
+ * Whether the whole text was found plain at once (fastAlarm: most of an alarm is strings that are
+ * read, and one regular expression over it all is cheaper than checking each).
+ */
+var textPlain = false;
+/** A backslash or a control character anywhere. */
+const NOT_PLAIN = /[\\\x00-\x1f]/;
+
+/**
+ * At a `"`: the position of the `"` that ends the string, or -1 when a backslash or a control
+ * character comes first (the string is not plain), or the text ends first.
+ */
+function stringEnd(): number {
+  if (textPlain) return t.indexOf('"', p + 1);
+  const s = t;
+  for (let i = p + 1; ; i++) {
+    const c = s.charCodeAt(i);
+    if (c === QUOTE) return i;
+    // NaN (past the end of the text) fails `c >= SPACE` too
+    if (!(c >= SPACE) || c === BACKSLASH) return -1;
+  }
 }
 
 /** At a `"`: the string's contents (p after the closing quote), or undefined. */
 function readString(): string | undefined {
-  const end = t.indexOf('"', p + 1);
+  const end = stringEnd();
   if (end < 0) return undefined;
   const s = t.slice(p + 1, end);
   p = end + 1;
   return s;
 }
 
-/** At a `"`: past the string; false when it has no end. */
+/** At a `"`: past the string; false when it is not plain or has no end. */
 function skipString(): boolean {
-  const end = t.indexOf('"', p + 1);
+  const end = stringEnd();
   p = end + 1;
   return end >= 0;
 }
 
-/** At an object key: reads it and the `:` after it; p at the value. */
-function readKey(): string | undefined {
-  if (t.charCodeAt(p) !== QUOTE) return undefined;
-  const key = readString();
-  if (key === undefined) return undefined;
-  ws();
-  if (t.charCodeAt(p) !== COLON) return undefined;
-  p++;
-  ws();
-  return key;
+/** Where the text of the last key (key()) or string (span()) read is: [spanStart, spanEnd). */
+var spanStart = 0;
+var spanEnd = 0;
+
+/** At a string: past it, its contents at [spanStart, spanEnd); false when not a plain string. */
+function span(): boolean {
+  if (t.charCodeAt(p) !== QUOTE) return false;
+  const end = stringEnd();
+  if (end < 0) return false;
+  spanStart = p + 1;
+  spanEnd = end;
+  p = end + 1;
+  return true;
 }
 
-/** readKey without the key. */
-function skipKey(): boolean {
-  if (t.charCodeAt(p) !== QUOTE || !skipString()) return false;
+/** At an object key: past it and the `:` after it (p at the value); the key at [spanStart, spanEnd). */
+function key(): boolean {
+  if (!span()) return false;
   ws();
   if (t.charCodeAt(p) !== COLON) return false;
   p++;
   ws();
   return true;
+}
+
+/** Whether the text at [a, b) is `s`; no string is made for it. */
+function same(a: number, b: number, s: string): boolean {
+  if (b - a !== s.length) return false;
+  // Either is several times faster than comparing in JavaScript; startsWith on short texts, but
+  // past a few dozen characters it falls behind a slice and `===` (a memory compare).
+  return b - a <= 24 ? t.startsWith(s, a) : t.slice(a, b) === s;
+}
+
+/**
+ * At an object key: when it is `word` (plain, without `"`), past it and the `:` after it (p at the
+ * value) and true; otherwise false, p unchanged. Cheaper than key() and then a comparison.
+ */
+function keyIs(word: string): boolean {
+  const s = t;
+  const n = word.length;
+  const start = p + 1;
+  // the closing quote first: most other keys are told apart by their length
+  if (s.charCodeAt(start + n) !== QUOTE || s.charCodeAt(p) !== QUOTE || !s.startsWith(word, start)) return false;
+  let i = start + n + 1;
+  while (s.charCodeAt(i) === SPACE) i++;
+  if (s.charCodeAt(i) !== COLON) return false;
+  i++;
+  while (s.charCodeAt(i) === SPACE) i++;
+  p = i;
+  return true;
+}
+
+/** At an object key: reads it and the `:` after it; p at the value. */
+function readKey(): string | undefined {
+  return key() ? t.slice(spanStart, spanEnd) : undefined;
 }
 
 /** After a value in an object or array: true at the `,` before the next (p after it), false at the close (p after it). */
@@ -112,21 +175,20 @@ function open(close: number): boolean {
   return true;
 }
 
-let numberIsInteger = false;
+var numberIsInteger = false;
 
-/** At a number: its literal per the JSON grammar (p after it), or undefined. */
-function readNumber(): string | undefined {
-  const start = p;
+/** At a number: past it, per the JSON grammar; false when it is not one. Sets numberIsInteger. */
+function scanNumber(): boolean {
   if (t.charCodeAt(p) === MINUS) p++;
   let c = t.charCodeAt(p);
   if (c === ZERO) c = t.charCodeAt(++p);
   else if (c > ZERO && c <= NINE) while ((c = t.charCodeAt(++p)) >= ZERO && c <= NINE);
-  else return undefined;
+  else return false;
   numberIsInteger = true;
   if (c === DOT) {
     numberIsInteger = false;
     c = t.charCodeAt(++p);
-    if (!(c >= ZERO && c <= NINE)) return undefined;
+    if (!(c >= ZERO && c <= NINE)) return false;
     while ((c = t.charCodeAt(++p)) >= ZERO && c <= NINE);
   }
   if (c === 101 || c === 69) {
@@ -134,10 +196,16 @@ function readNumber(): string | undefined {
     numberIsInteger = false;
     c = t.charCodeAt(++p);
     if (c === 43 || c === MINUS) c = t.charCodeAt(++p);
-    if (!(c >= ZERO && c <= NINE)) return undefined;
+    if (!(c >= ZERO && c <= NINE)) return false;
     while ((c = t.charCodeAt(++p)) >= ZERO && c <= NINE);
   }
-  return t.slice(start, p);
+  return true;
+}
+
+/** At a number: its literal (p after it), or undefined. */
+function readNumber(): string | undefined {
+  const start = p;
+  return scanNumber() ? t.slice(start, p) : undefined;
 }
 
 /** At `true`, `false` or `null`: the word (p after it), or undefined. */
@@ -152,6 +220,13 @@ function readWord(): string | undefined {
 }
 const WORDS = ['true', 'false', 'null'];
 
+/** At `null`: past it. */
+function skipNull(): boolean {
+  if (t.charCodeAt(p) !== 110 || !t.startsWith('null', p)) return false;
+  p += 4;
+  return true;
+}
+
 /** Skips any JSON value, checking it; false when it is not valid (or too deep). */
 function skipValue(depth: number): boolean {
   const c = t.charCodeAt(p);
@@ -161,14 +236,14 @@ function skipValue(depth: number): boolean {
     const close = c === LBRACE ? RBRACE : RBRACKET;
     if (open(close)) return true;
     for (;;) {
-      if (close === RBRACE && !skipKey()) return false;
+      if (close === RBRACE && !key()) return false;
       if (!skipValue(depth + 1)) return false;
       const m = more(close);
       if (m === undefined) return false;
       if (!m) return true;
     }
   }
-  return (c === MINUS || (c >= ZERO && c <= NINE) ? readNumber() : readWord()) !== undefined;
+  return c === MINUS || (c >= ZERO && c <= NINE) ? scanNumber() : readWord() !== undefined;
 }
 
 // Keys of the objects being re-serialized, to find a repeated key: json.loads keeps its first place
@@ -248,13 +323,27 @@ function redump(depth: number, rename: boolean): string | undefined {
  * it (its literal: JSON has no leading zeros; but -0 is 0), or undefined.
  */
 function readTime(): string | undefined {
-  const c = t.charCodeAt(p);
-  if (!(c === MINUS || (c >= ZERO && c <= NINE))) return undefined;
-  const literal = readNumber();
-  if (literal === undefined || !numberIsInteger || literal.length > 15) return undefined;
-  const time = Number(literal);
-  if (!(time >= MIN_TIME_MS && time <= MAX_TIME_MS)) return undefined;
-  return time === 0 ? '0' : literal;
+  const s = t;
+  const start = p;
+  let i = p;
+  const negative = s.charCodeAt(i) === MINUS;
+  if (negative) i++;
+  let c = s.charCodeAt(i);
+  let ms = 0;
+  if (c === ZERO) c = s.charCodeAt(++i);
+  else if (c > ZERO && c <= NINE) {
+    // the value from the digits: no Number(string); exact, as at most 15 characters are accepted
+    do {
+      ms = ms * 10 + (c - ZERO);
+      c = s.charCodeAt(++i);
+    } while (c >= ZERO && c <= NINE);
+  } else return undefined;
+  // not an integer literal (or not a number); the general code decides
+  if (c === DOT || c === 101 || c === 69 || i - start > 15) return undefined;
+  if (negative) ms = -ms;
+  if (!(ms >= MIN_TIME_MS && ms <= MAX_TIME_MS)) return undefined;
+  p = i;
+  return ms === 0 ? '0' : s.slice(start, i);
 }
 
 /** At a value that must be a string. */
@@ -277,163 +366,325 @@ function escapeTag(s: string): string {
   return s;
 }
 
+/** Starts reading `text`; false (and nothing to end()) when it is not an object. */
 function begin(text: string): boolean {
-  if (NOT_PLAIN.test(text)) return false;
   t = text;
   p = 0;
-  keyStack.length = 0;
+  if (keyStack.length !== 0) keyStack.length = 0;
   ws();
-  return t.charCodeAt(p) === LBRACE;
+  if (t.charCodeAt(p) === LBRACE) return true;
+  t = '';
+  return false;
 }
 
 function end(): void {
   t = '';
+  bytes = undefined;
+  textPlain = false;
+}
+
+// ------------------------------------------------------------------ hashing spans of the text
+
+/**
+ * The message's bytes, when the text is ASCII (char i is byte bytesBase + i): spans are hashed 4
+ * bytes at a time through a DataView, several times faster than 4 charCodeAt calls. Making a
+ * DataView takes some 60 ns, so one is kept per ArrayBuffer: Kafka clients hand out a fetch's
+ * message values as views of one buffer (and Buffer.from pools small ones).
+ */
+var bytes: DataView | undefined;
+var bytesBase = 0;
+let lastBuffer: ArrayBufferLike | undefined;
+let lastView: DataView | undefined;
+
+function useBytes(value: Uint8Array): void {
+  if (value.buffer !== lastBuffer) {
+    lastBuffer = value.buffer;
+    lastView = new DataView(value.buffer);
+  }
+  bytes = lastView;
+  bytesBase = value.byteOffset;
+}
+
+/** Lets go of the last message's buffer (kept by useBytes); a batch converted, nothing is held. */
+export function releaseBytes(): void {
+  lastBuffer = lastView = bytes = undefined;
+}
+
+const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
+const M1 = 0xcc9e2d51;
+const M2 = 0x1b873593;
+
+/** Chars i..i+3 of the text as one little-endian word: what DataView.getInt32 reads of ASCII bytes. */
+function word(s: string, i: number): number {
+  return s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
+}
+
+/**
+ * A hash of the text at [a, b), continuing from `seed`: four lanes of 4 characters each (lanes, so
+ * that the multiplications do not wait on each other), then murmur3's finalizer. The same for the
+ * bytes and the chars of an ASCII text, so it does not matter which a message came as. Only buckets
+ * are chosen by it: entries are compared in full. Non-negative and below 2^30 (a small integer).
+ */
+function hashSpan(a: number, b: number, seed: number): number {
+  let x = seed ^ Math.imul(b - a, 0x9e3779b1);
+  let y = ~seed;
+  let z = seed ^ 0x7f4a7c15;
+  let u = seed ^ 0x2545f491;
+  let i = a;
+  const view = bytes;
+  if (view !== undefined) {
+    const base = bytesBase;
+    for (; i + 16 <= b; i += 16) {
+      x = rotl(Math.imul(x ^ view.getInt32(base + i, true), M1), 15);
+      y = rotl(Math.imul(y ^ view.getInt32(base + i + 4, true), M2), 13);
+      z = rotl(Math.imul(z ^ view.getInt32(base + i + 8, true), M1), 17);
+      u = rotl(Math.imul(u ^ view.getInt32(base + i + 12, true), M2), 11);
+    }
+    for (; i + 4 <= b; i += 4) x = rotl(Math.imul(x ^ view.getInt32(base + i, true), M1), 15);
+  } else {
+    const s = t;
+    for (; i + 16 <= b; i += 16) {
+      x = rotl(Math.imul(x ^ word(s, i), M1), 15);
+      y = rotl(Math.imul(y ^ word(s, i + 4), M2), 13);
+      z = rotl(Math.imul(z ^ word(s, i + 8), M1), 17);
+      u = rotl(Math.imul(u ^ word(s, i + 12), M2), 11);
+    }
+    for (; i + 4 <= b; i += 4) x = rotl(Math.imul(x ^ word(s, i), M1), 15);
+  }
+  for (; i < b; i++) x = rotl(Math.imul(x ^ t.charCodeAt(i), M1), 15);
+  let h = x ^ rotl(y, 8) ^ rotl(z, 16) ^ rotl(u, 24);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h & 0x3fffffff;
 }
 
 // ------------------------------------------------------------------ metrics
 
-// Parts of the metric being read.
-const tagKeys: string[] = [];
-const tagValues: string[] = [];
-let name: string | undefined;
-let time: string | undefined;
-let valueText: string | undefined;
-let valueMeta: string | undefined;
-let tenantId: string | undefined;
-let region: string | undefined;
+// Parts of the metric being read: spans of the text, so that nothing is cut from it when the
+// series is known.
+var nameStart = -1;
+var nameEnd = 0;
+var tenantStart = -1;
+var tenantEnd = 0;
+var regionStart = -1;
+var regionEnd = 0;
+var time: string | undefined;
+var valueText: string | undefined;
+var valueMeta: string | undefined;
 /** Where metric.dimensions is in the text; both 0 when absent. */
-let dimsStart = 0;
-let dimsEnd = 0;
+var dimsStart = 0;
+var dimsEnd = 0;
+/** hashSpan of metric.dimensions up to its first `}`; -1 when not hashed (too long to cache). */
+var dimsHash = -1;
+/** Whether metric.dimensions was skipped unread (see metricMessage). */
+var dimsSkipped = false;
+const NO_DIMS_HASH = 0x2545f491;
 
-/** A series (measurement and tags, escaped, as in the line) and what it was made of, but its dimensions. */
+/** A series (measurement and tags, escaped, as in the line) and what it was made of. */
 interface KnownSeries {
+  readonly hash: number;
+  /** The text of metric.dimensions ('' when absent), which was read in full: plain, JSON, usable. */
+  readonly dims: string;
   readonly name: string;
   readonly tenantId: string;
   readonly region: string;
-  readonly series: string;
+  /** The line up to the value: `<series> value=`. */
+  readonly prefix: string;
+  next: KnownSeries | undefined;
 }
 
 /**
- * Series by the text of metric.dimensions ('' when absent), then name, tenant and region: the same
- * series come again and again. Emptied when full.
+ * Known series, in a hash table chained in its entries, by the hash of the text of their
+ * dimensions up to its first `}`, continued over their name, tenant and region. Emptied when
+ * SERIES_CACHE_SIZE series have been added; a chain longer than MAX_CHAIN is dropped when added
+ * to, so a lookup compares few entries whatever the messages are.
  */
-const seriesCache = new Map<string, KnownSeries[]>();
+const TABLE_SIZE = 1 << 15;
 const SERIES_CACHE_SIZE = 20_000;
+const MAX_CHAIN = 8;
+const seriesTable: (KnownSeries | undefined)[] = Array.from({ length: TABLE_SIZE }, () => undefined);
+let seriesAdded = 0;
+
+function addSeries(s: KnownSeries): void {
+  if (seriesAdded >= SERIES_CACHE_SIZE) {
+    seriesTable.fill(undefined);
+    shared.clear();
+    seriesAdded = 0;
+  }
+  const slot = s.hash & (TABLE_SIZE - 1);
+  let n = 0;
+  for (let k = seriesTable[slot]; k !== undefined; k = k.next) n++;
+  s.next = n >= MAX_CHAIN ? undefined : seriesTable[slot];
+  seriesTable[slot] = s;
+  seriesAdded++;
+}
 
 /** A copy that shares no memory with the message text (a slice of it would keep it all). */
 function detached(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 
-/** A metric message, as metric.ts toMetricPoint converts it; undefined when not plain. */
-export function fastMetric(text: string): Point | undefined {
+/**
+ * Texts of known series (dimensions, names, tenants, regions), one copy of each: many series share
+ * them, and shared texts stay in the processor's caches for the next lookup. Emptied with the table.
+ */
+const shared = new Map<string, string>();
+
+function sharedCopy(s: string): string {
+  let copy = shared.get(s);
+  if (copy === undefined) shared.set((copy = detached(s)), copy);
+  return copy;
+}
+
+/**
+ * A metric message, as metric.ts toMetricPoint converts it; undefined when not plain. `value`:
+ * the bytes the text was decoded from, only when they are ASCII (as many bytes as chars).
+ */
+export function fastMetric(text: string, value?: Uint8Array): Point | undefined {
   if (!begin(text)) return undefined;
   try {
-    return metricMessage();
+    if (value !== undefined) useBytes(value);
+    // First with metric.dimensions skipped unread, which is enough for a known series; when the
+    // skip was wrong, once more reading all of it.
+    const point = metricMessage(true);
+    if (point !== undefined || !dimsSkipped) return point;
+    p = 0;
+    ws();
+    if (keyStack.length !== 0) keyStack.length = 0;
+    return metricMessage(false);
   } finally {
     end();
   }
 }
 
 function resetMetric(): void {
-  name = time = valueText = valueMeta = tenantId = region = undefined;
-  dimsStart = dimsEnd = 0;
+  nameStart = tenantStart = regionStart = dimsHash = -1;
+  nameEnd = tenantEnd = regionEnd = dimsStart = dimsEnd = 0;
+  time = valueText = valueMeta = undefined;
+  dimsSkipped = false;
 }
 
-function metricMessage(): Point | undefined {
+const NO_VALUE_META = ',value_meta="{}" ';
+
+/**
+ * The metric message at p. With `skipDims`, metric.dimensions is taken to end at its first `}`
+ * and skipped unread. A known series' dimensions are a text that was read in full, a whole JSON
+ * object: when the skipped text is that text, the object ends where the skip took it to end, and
+ * the rest of the message was read right. Otherwise the dimensions are read before anything is
+ * made of them; when they do not end there, this gives undefined and dimsSkipped says to read
+ * the message once more without the skip.
+ */
+function metricMessage(skipDims: boolean): Point | undefined {
   resetMetric();
   let seenMetric = false;
   let seenMeta = false;
   if (!open(RBRACE)) {
     for (;;) {
-      const key = readKey();
-      if (key === undefined) return undefined;
-      if (key === 'metric') {
-        if (seenMetric || !metricObject()) return undefined;
+      if (keyIs('metric')) {
+        if (seenMetric || !metricObject(skipDims)) return undefined;
         seenMetric = true;
-      } else if (key === 'meta') {
+      } else if (keyIs('meta')) {
         if (seenMeta || !metaObject()) return undefined;
         seenMeta = true;
-      } else if (!skipValue(0)) return undefined;
+      } else if (!key() || !skipValue(0)) return undefined;
       const m = more(RBRACE);
       if (m === undefined) return undefined;
       if (!m) break;
     }
   }
   if (!atEnd()) return undefined;
-  if (name === undefined || time === undefined || valueText === undefined || tenantId === undefined || region === undefined) {
-    return undefined;
-  }
-  const dims = t.slice(dimsStart, dimsEnd);
-  let known = seriesCache.get(dims);
-  let series: string | undefined;
-  if (known !== undefined) {
-    for (const k of known) {
-      if (k.name === name && k.tenantId === tenantId && k.region === region) {
-        series = k.series;
-        break;
+  if (nameStart < 0 || time === undefined || valueText === undefined || tenantStart < 0 || regionStart < 0) return undefined;
+
+  const meta = valueMeta === undefined ? NO_VALUE_META : `,value_meta="${valueMeta}" `;
+  if (dimsEnd === 0) dimsHash = NO_DIMS_HASH;
+  const cacheable = dimsHash >= 0 && dimsEnd - dimsStart <= MAX_CACHED_CHARS
+    && nameEnd - nameStart + (tenantEnd - tenantStart) + (regionEnd - regionStart) <= MAX_CACHED_CHARS;
+  let hash = 0;
+  if (cacheable) {
+    hash = hashSpan(regionStart, regionEnd, hashSpan(tenantStart, tenantEnd, hashSpan(nameStart, nameEnd, dimsHash)));
+    for (let k = seriesTable[hash & (TABLE_SIZE - 1)]; k !== undefined; k = k.next) {
+      if (
+        k.hash === hash && same(dimsStart, dimsEnd, k.dims) && same(nameStart, nameEnd, k.name)
+        && same(tenantStart, tenantEnd, k.tenantId) && same(regionStart, regionEnd, k.region)
+      ) {
+        return { line: k.prefix + valueText + meta + time, tenantId: k.tenantId };
       }
     }
   }
-  if (series === undefined) {
-    const made = makeSeries(name, tenantId, region);
-    if (made === undefined) return undefined;
-    series = detached(made);
-    if (dims.length > MAX_CACHED_CHARS) return { line: `${series} value=${valueText},value_meta="${valueMeta ?? '{}'}" ${time}`, tenantId };
-    if (known === undefined) {
-      if (seriesCache.size >= SERIES_CACHE_SIZE) seriesCache.clear();
-      known = [];
-      seriesCache.set(detached(dims), known);
-    } else if (known.length >= 16) known.length = 0;
-    known.push({ name: detached(name), tenantId: detached(tenantId), region: detached(region), series });
+  // Not a known series. Dimensions skipped unread are read now: when they end where the skip took
+  // them to end, the rest was read right; otherwise the message is read again (dimsSkipped).
+  if (dimsSkipped) {
+    p = dimsStart;
+    if (!skipValue(0) || p !== dimsEnd) return undefined;
+    dimsSkipped = false;
   }
-  return { line: `${series} value=${valueText},value_meta="${valueMeta ?? '{}'}" ${time}`, tenantId };
+
+  const name = t.slice(nameStart, nameEnd);
+  const tenantId = t.slice(tenantStart, tenantEnd);
+  const region = t.slice(regionStart, regionEnd);
+  const series = makeSeries(name, tenantId, region);
+  if (series === undefined) return undefined;
+  if (!cacheable) return { line: `${series} value=${valueText}${meta}${time}`, tenantId };
+  const known: KnownSeries = {
+    hash,
+    dims: sharedCopy(t.slice(dimsStart, dimsEnd)),
+    name: sharedCopy(name),
+    tenantId: sharedCopy(tenantId),
+    region: sharedCopy(region),
+    prefix: detached(`${series} value=`),
+    next: undefined,
+  };
+  addSeries(known);
+  return { line: known.prefix + valueText + meta + time, tenantId: known.tenantId };
 }
 
-function metricObject(): boolean {
+function metricObject(skipDims: boolean): boolean {
   if (t.charCodeAt(p) !== LBRACE) return false;
   if (open(RBRACE)) return true;
   let seen = 0;
   for (;;) {
-    const key = readKey();
-    if (key === undefined) return false;
     let bit = 0;
-    switch (key) {
-      case 'name':
-        bit = 1;
-        name = readText();
-        if (name === undefined) return false;
-        break;
-      case 'dimensions':
-        // read later, by makeSeries, unless the series is known
-        bit = 2;
-        dimsStart = p;
-        if (t.charCodeAt(p) !== LBRACE || !skipValue(0)) return false;
-        dimsEnd = p;
-        break;
-      case 'timestamp':
-        bit = 4;
-        time = readTime();
-        if (time === undefined) return false;
-        break;
-      case 'value':
-        bit = 8;
-        valueText = metricValue();
-        if (valueText === undefined) return false;
-        break;
-      case 'value_meta':
-        bit = 16;
-        if (t.startsWith('null', p)) {
-          p += 4;
-          valueMeta = undefined;
-        } else if (t.charCodeAt(p) === LBRACE) {
-          valueMeta = redump(0, false);
-          if (valueMeta === undefined) return false;
-        } else return false;
-        break;
-      default:
-        if (!skipValue(0)) return false;
-    }
+    if (keyIs('name')) {
+      bit = 1;
+      if (!span()) return false;
+      nameStart = spanStart;
+      nameEnd = spanEnd;
+    } else if (keyIs('dimensions')) {
+      // read later, by makeSeries, unless the series is known
+      bit = 2;
+      if (t.charCodeAt(p) !== LBRACE) return false;
+      dimsStart = p;
+      // The text up to the first `}` is hashed: where the object ends unless a string in it holds
+      // a `}`. Longer than the cache keeps: not hashed.
+      const close = t.indexOf('}', p);
+      if (close >= 0 && close - p < MAX_CACHED_CHARS) {
+        dimsHash = hashSpan(p, close + 1, 0);
+        if (skipDims) {
+          dimsSkipped = true;
+          p = close + 1;
+        }
+      }
+      if (!dimsSkipped && !skipValue(0)) return false;
+      dimsEnd = p;
+    } else if (keyIs('timestamp')) {
+      bit = 4;
+      time = readTime();
+      if (time === undefined) return false;
+    } else if (keyIs('value')) {
+      bit = 8;
+      valueText = metricValue();
+      if (valueText === undefined) return false;
+    } else if (keyIs('value_meta')) {
+      bit = 16;
+      if (skipNull()) valueMeta = undefined;
+      else if (t.charCodeAt(p) === LBRACE) {
+        valueMeta = redump(0, false);
+        if (valueMeta === undefined) return false;
+      } else return false;
+    } else if (!key() || !skipValue(0)) return false;
     if (seen & bit) return false;
     seen |= bit;
     const m = more(RBRACE);
@@ -444,14 +695,57 @@ function metricObject(): boolean {
 
 /** metric.value as the reference prints float(value). */
 function metricValue(): string | undefined {
-  const c = t.charCodeAt(p);
-  if (!(c === MINUS || (c >= ZERO && c <= NINE))) return undefined;
-  const literal = readNumber();
-  if (literal === undefined) return undefined;
-  const x = Number(literal);
+  const s = t;
+  const start = p;
+  let i = p;
+  if (s.charCodeAt(i) === MINUS) i++;
+  const intStart = i;
+  let c = s.charCodeAt(i);
+  if (c === ZERO) c = s.charCodeAt(++i);
+  else if (c > ZERO && c <= NINE) while ((c = s.charCodeAt(++i)) >= ZERO && c <= NINE);
+  else return undefined;
+  const intEnd = i;
+  let fracStart = i;
+  let integer = true;
+  let plain = true; // no exponent
+  if (c === DOT) {
+    integer = false;
+    fracStart = i + 1;
+    c = s.charCodeAt(++i);
+    if (!(c >= ZERO && c <= NINE)) return undefined;
+    while ((c = s.charCodeAt(++i)) >= ZERO && c <= NINE);
+  }
+  const fracEnd = i;
+  if (c === 101 || c === 69) {
+    // e E
+    integer = plain = false;
+    c = s.charCodeAt(++i);
+    if (c === 43 || c === MINUS) c = s.charCodeAt(++i);
+    if (!(c >= ZERO && c <= NINE)) return undefined;
+    while ((c = s.charCodeAt(++i)) >= ZERO && c <= NINE);
+  }
+  p = i;
+  // Most values print as their literal, which saves Number() and printing the double: a plain
+  // decimal of at most 15 digits is the double's shortest round-trip form (15 digits always
+  // survive decimal -> double -> decimal), which is what String() and Python's repr() print,
+  // unless it has trailing zeros (`1.50`; but `1.0` is repr's form) or is below 1e-4 (repr
+  // writes 1e-05). An int literal x is float x, `x.0`; but `-0` is `0.0`.
+  const intDigits = intEnd - intStart;
+  const fracDigits = fracEnd - fracStart;
+  if (plain && intDigits + fracDigits <= 15) {
+    const zeroInt = intDigits === 1 && s.charCodeAt(intStart) === ZERO;
+    if (integer) return zeroInt ? '0.0' : `${s.slice(start, i)}.0`;
+    if (fracDigits === 1 || s.charCodeAt(fracEnd - 1) !== ZERO) {
+      let zeros = 0;
+      if (zeroInt) while (zeros < fracDigits && s.charCodeAt(fracStart + zeros) === ZERO) zeros++;
+      // 0.0 (zeros === fracDigits) or at least 1e-4
+      if (zeros === fracDigits || zeros < 4) return s.slice(start, i);
+    }
+  }
+  const x = Number(s.slice(start, i));
   if (!Number.isFinite(x)) return undefined;
   // a JSON int 0 or -0 is the float 0.0; a float literal keeps its sign (-0.0)
-  if (x === 0) return numberIsInteger ? '0.0' : pyFloatRepr(x);
+  if (x === 0 && integer) return '0.0';
   return pyFloatRepr(x);
 }
 
@@ -499,6 +793,9 @@ function makeSeries(name: string, tenantId: string, region: string): string | un
   return series;
 }
 
+const tagKeys: string[] = [];
+const tagValues: string[] = [];
+
 function dimensions(): boolean {
   if (t.charCodeAt(p) !== LBRACE) return false;
   if (open(RBRACE)) return true;
@@ -520,18 +817,18 @@ function metaObject(): boolean {
   if (open(RBRACE)) return true;
   let seen = 0;
   for (;;) {
-    const key = readKey();
-    if (key === undefined) return false;
     let bit = 0;
-    if (key === 'tenantId') {
+    if (keyIs('tenantId')) {
       bit = 1;
-      tenantId = readText();
-      if (tenantId === undefined) return false;
-    } else if (key === 'region') {
+      if (!span()) return false;
+      tenantStart = spanStart;
+      tenantEnd = spanEnd;
+    } else if (keyIs('region')) {
       bit = 2;
-      region = readText();
-      if (region === undefined) return false;
-    } else if (!skipValue(0)) return false;
+      if (!span()) return false;
+      regionStart = spanStart;
+      regionEnd = spanEnd;
+    } else if (!key() || !skipValue(0)) return false;
     if (seen & bit) return false;
     seen |= bit;
     const m = more(RBRACE);
@@ -544,7 +841,8 @@ function metaObject(): boolean {
 
 /** An alarm state transition, as alarm.ts toAlarmPoint converts it; undefined when not plain. */
 export function fastAlarm(text: string): Point | undefined {
-  if (!begin(text)) return undefined;
+  if (NOT_PLAIN.test(text) || !begin(text)) return undefined;
+  textPlain = true;
   try {
     return alarmMessage();
   } finally {
@@ -552,16 +850,16 @@ export function fastAlarm(text: string): Point | undefined {
   }
 }
 
-let aTenant: string | undefined;
-let aAlarmId: string | undefined;
-let aNewState: string | undefined;
-let aOldState: string | undefined;
-let aReason: string | undefined;
-let aLink: string;
-let aLifecycle: string;
-let aMetrics: string | undefined;
-let aSubAlarms: string | undefined;
-let aTime: string | undefined;
+var aTenant: string | undefined;
+var aAlarmId: string | undefined;
+var aNewState: string | undefined;
+var aOldState: string | undefined;
+var aReason: string | undefined;
+var aLink: string;
+var aLifecycle: string;
+var aMetrics: string | undefined;
+var aSubAlarms: string | undefined;
+var aTime: string | undefined;
 
 function resetAlarm(): void {
   aTenant = aAlarmId = aNewState = aOldState = aReason = aMetrics = aSubAlarms = aTime = undefined;

@@ -1,6 +1,6 @@
 /** The converter's whole job: a batch of raw Kafka message values in, lines per database and drops out. */
 import { toAlarmPoint } from './alarm.js';
-import { fastAlarm, fastMetric } from './fast.js';
+import { fastAlarm, fastMetric, releaseBytes } from './fast.js';
 import { joinLines, type LineBlock } from './lines.js';
 import { type Conversion, Drop, dropped, type Point } from './message.js';
 import { toMetricPoint } from './metric.js';
@@ -13,7 +13,8 @@ export { type LineBlock, joinLines, linesIn, regroup, splitLines } from './lines
 
 export type MessageKind = 'metrics' | 'alarms';
 
-const FAST: Record<MessageKind, (text: string) => Point | undefined> = {
+/** `bytes`: what the text was decoded from, only when they are ASCII (one byte per char). */
+const FAST: Record<MessageKind, (text: string, bytes?: Uint8Array) => Point | undefined> = {
   metrics: fastMetric,
   alarms: fastAlarm,
 };
@@ -36,7 +37,7 @@ function decodeText(value: Buffer | string | null): string | Drop {
   let text: string;
   if (typeof value === 'string') text = value;
   else {
-    text = value.toString('utf8');
+    text = value.toString(); // UTF-8; without arguments, Buffer skips looking the encoding up
     if (text.includes('\ufffd')) {
       try {
         strictUtf8.decode(value);
@@ -62,8 +63,15 @@ export function convertMessage(kind: MessageKind, value: Buffer | string | null)
   const text = decodeText(value);
   if (typeof text !== 'string') return text;
   // Text decoded from bytes is well formed; a string given as it is may hold a lone surrogate.
-  if (typeof value !== 'string' || text.isWellFormed()) {
-    const point = FAST[kind](text);
+  if (typeof value === 'string') {
+    if (text.isWellFormed()) {
+      const point = FAST[kind](text);
+      if (point !== undefined) return point;
+    }
+  } else if (value !== null) {
+    // Valid UTF-8 (decodeText checked it) has as many bytes as UTF-16 code units only when it is
+    // all ASCII; then the fast path may read the bytes too.
+    const point = FAST[kind](text, text.length === value.length ? value : undefined);
     if (point !== undefined) return point;
   }
   return convertGeneral(kind, text);
@@ -116,6 +124,9 @@ export interface ConvertedBatch {
 export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Routing): ConvertedBatch {
   const lines = new Map<string, string[]>();
   const drops: DroppedMessage[] = [];
+  // the list of the last message's database: usually the next one's too (always, without db_per_tenant)
+  let lastDb: string | undefined;
+  let lastList: string[] = [];
   for (const m of batch.messages) {
     const c = convertMessage(kind, m.value);
     if (c instanceof Drop) {
@@ -123,10 +134,15 @@ export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Rou
       continue;
     }
     const db = databaseFor(routing, c.tenantId);
-    const list = lines.get(db);
-    if (list) list.push(c.line);
-    else lines.set(db, [c.line]);
+    if (db !== lastDb) {
+      lastDb = db;
+      let list = lines.get(db);
+      if (list === undefined) lines.set(db, (list = []));
+      lastList = list;
+    }
+    lastList.push(c.line);
   }
+  releaseBytes();
   const blocks = new Map<string, LineBlock>();
   for (const [db, list] of lines) blocks.set(db, joinLines(list));
   const last = batch.messages[batch.messages.length - 1];

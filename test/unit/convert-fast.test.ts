@@ -15,10 +15,19 @@ import { MetricWorkload } from '../../bench/workload.js';
 
 const FAST = { metrics: fastMetric, alarms: fastAlarm };
 
-/** Whether the fast path took the text; throws when it differs from the general code. */
+/**
+ * Whether the fast path took the text; throws when it differs from the general code. A metric is
+ * converted twice, from its text and then (when ASCII) with its bytes: the second time its series
+ * is usually known, so both the way a series is first read and the way it is found again are checked.
+ */
 function agree(kind: MessageKind, text: string): boolean {
   if (!text.isWellFormed()) return false; // the fast paths' precondition (convertMessage checks it)
   const fast = FAST[kind](text);
+  if (kind === 'metrics') {
+    const bytes = Buffer.from(text, 'utf8');
+    const again = bytes.length === text.length ? fastMetric(text, bytes) : fastMetric(text);
+    assert.deepEqual(again, fast, `again: ${text}`);
+  }
   if (fast === undefined) return false;
   assert.deepEqual(fast, convertGeneral(kind, text), `${kind}: ${text}`);
   return true;
@@ -172,6 +181,44 @@ test('fast paths agree with the general code on random messages and random edits
   if (process.env.FAST_FUZZ_ITERATIONS) console.log(taken);
   assert.ok(taken.metrics > 500, `metrics: ${taken.metrics}`);
   assert.ok(taken.alarms > 500, `alarms: ${taken.alarms}`);
+});
+
+test('metric values: the literal printed as it is where it is repr(float) already, and otherwise printed', () => {
+  const digits = () => String(Math.floor(rnd() * 10 ** (1 + Math.floor(rnd() * 9)))).padStart(Math.floor(rnd() * 4), '0');
+  const literals = ['0', '-0', '0.0', '-0.0', '5.0', '5.00', '0.0001', '0.00001', '-0.00012', '0.10', '123456789012345', '1234567890123456', '9007199254740993', '12345678901234.5', '1234567890123.45', '0.12345678901234', '0.123456789012345', '1.7976931348623157', '100', '1e2', '1.5E-3'];
+  for (let i = 0; i < 3000; i++) {
+    const int = digits().replace(/^0+(?=\d)/, '');
+    const frac = digits();
+    const sign = rnd() < 0.3 ? '-' : '';
+    literals.push(rnd() < 0.3 || frac === '' ? `${sign}${int}` : `${sign}${int}.${frac}`);
+  }
+  for (const literal of literals) {
+    const text = `{"metric":{"name":"m","timestamp":1,"value":${literal}},"meta":{"tenantId":"t","region":"r"}}`;
+    assert.ok(agree('metrics', text), text);
+  }
+});
+
+test('known series: found again whatever the table holds (more series than it keeps, dimensions alike but for one character, a } in a dimension)', () => {
+  const texts: string[] = [];
+  for (let i = 0; i < 25_000; i++) {
+    const host = `host-${String(i % 12_500).padStart(5, '0')}`;
+    const dims = i % 7 === 0 ? `{"host":"${host}","note":"a}b"}` : `{"host":"${host}","service":"x"}`;
+    texts.push(`{"metric":{"name":"m${i % 3}","dimensions":${dims},"timestamp":1,"value":${i}},"meta":{"tenantId":"t${i % 2}","region":"r"}}`);
+  }
+  for (let round = 0; round < 2; round++) for (const text of texts) assert.ok(agree('metrics', text), text);
+  // A known series' message made invalid or not plain (in its dimensions or elsewhere): still left to the general code.
+  const known = '{"metric":{"name":"m","dimensions":{"a":"b"},"timestamp":1,"value":1},"meta":{"tenantId":"t","region":"r"}}';
+  assert.ok(agree('metrics', known));
+  for (const text of [
+    known.replace('{"a":"b"}', '{"a":"b"}}'),
+    known.replace('{"a":"b"}', '{"a":"b","a":"c"}'),
+    known.replace('{"a":"b"}', '{"a":"b\\"}'),
+    known.replace('"name":"m"', '"name":"m\\u0041"'),
+    known.replace('"tenantId":"t"', '"tenantId":"t\\t"'),
+  ]) {
+    assert.equal(fastMetric(text), undefined, text);
+    assert.equal(fastMetric(text, Buffer.from(text)), undefined, text);
+  }
 });
 
 describe('limits of the fast path', () => {
