@@ -344,7 +344,7 @@ async function main(): Promise<void> {
   };
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   log(`results saved in ${file}\n`);
-  const svg = join(dir, `${date}-${KIND}.svg`);
+  const svg = file.replace(/\.json$/, '.svg');
   writeFileSync(svg, `${chartSvg([result])}\n`);
   log(`chart saved in ${svg}\n`);
   // the newest metrics and alarms results in bench/results, this one included
