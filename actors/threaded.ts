@@ -6,8 +6,10 @@
  * pipeline from the configuration and runs it with its own Kafka and InfluxDB clients; events and
  * counters cross as messages.
  *
- * A thread that dies without reporting its end (an uncaught error, out of memory) is an error of
- * this actor: the supervisor exits 70, and nothing unstored was committed.
+ * A pipeline that fails with an error, or a thread that dies without reporting its end (an uncaught
+ * error, out of memory), is an error of this actor, as an error of the pipeline actor is: the
+ * supervisor exits 70, and nothing unstored was committed. Stopped by the supervisor (when it
+ * ends), the pipeline stops as an actor of this thread would: its consumer leaves the group.
  */
 import { Worker } from 'node:worker_threads';
 import type { ActorLogic, AnyActorRef, Snapshot } from 'xstate';
@@ -37,10 +39,24 @@ export interface ThreadedPipelineInput extends ThreadData {
   topic: string;
   /** The topic's counters in this thread: the pipeline's are added to them. */
   stats: TopicStats;
+  /** The thread's module (tests give their own); default src/pipeline-worker.ts. */
+  entry?: URL;
 }
+
+const PIPELINE_WORKER = new URL('../src/pipeline-worker.js', import.meta.url);
 
 /** supervisor -> thread */
 export type PipelineCommand = Stop | Disconnect | HaltWriter;
+/**
+ * this actor -> thread, when the supervisor stops it (it ended, and its children with it): stop
+ * the pipeline as a stopped actor stops (its consumer leaves the group), send the counters, end.
+ */
+export interface Abort {
+  type: 'ABORT';
+}
+
+/** How long a stopped pipeline's thread may take to end by itself before it is terminated. */
+const ABORT_GRACE_MS = 2_000;
 
 /** An error as it crosses threads: its message and, when an adapter classified it, its fault. */
 export interface ErrorData {
@@ -53,7 +69,8 @@ export interface ErrorData {
 export type ThreadMessage =
   | { kind: 'report'; event: SupervisorReport }
   | { kind: 'stats'; delta: Counts }
-  | { kind: 'done'; error?: ErrorData };
+  /** `crashed`: the pipeline failed with an error (an actor error, exit 70), rather than ending with one in its output. */
+  | { kind: 'done'; error?: ErrorData; crashed?: boolean };
 
 type ThreadEvent = PipelineCommand | { type: 'thread.done'; output: PipelineOutput } | { type: 'thread.error'; error: unknown } | { type: 'xstate.stop' };
 
@@ -78,13 +95,14 @@ export const threadedPipeline: ActorLogic<ThreadSnapshot, ThreadEvent, ThreadedP
 
   start: (snapshot, { self }) => {
     if (snapshot.status !== 'active') return;
-    const { place, config, log, stats } = snapshot.input;
+    const { place, config, log, stats, entry } = snapshot.input;
     const data: ThreadData = { place, config, log };
-    const worker = new Worker(new URL('../src/pipeline-worker.js', import.meta.url), { workerData: data });
+    const worker = new Worker(entry ?? PIPELINE_WORKER, { workerData: data });
     threads.set(self, worker);
     worker.on('message', (m: ThreadMessage) => {
       if (m.kind === 'report') self._parent?.send(m.event);
       else if (m.kind === 'stats') stats.add(m.delta);
+      else if (m.crashed) self.send({ type: 'thread.error', error: reviveError(m.error ?? { name: 'Error', message: 'the pipeline failed' }) });
       else self.send({ type: 'thread.done', output: m.error ? { error: reviveError(m.error) } : {} });
     });
     worker.on('error', (error) => self.send({ type: 'thread.error', error }));
@@ -100,9 +118,14 @@ export const threadedPipeline: ActorLogic<ThreadSnapshot, ThreadEvent, ThreadedP
       case 'thread.error':
         void threads.get(self)?.terminate();
         return { ...snapshot, status: 'error', error: event.error };
-      case 'xstate.stop':
-        void threads.get(self)?.terminate();
+      case 'xstate.stop': {
+        const worker = threads.get(self);
+        if (worker) {
+          worker.postMessage({ type: 'ABORT' } satisfies Abort);
+          setTimeout(() => void worker.terminate(), ABORT_GRACE_MS).unref();
+        }
         return { ...snapshot, status: 'stopped' };
+      }
       default:
         threads.get(self)?.postMessage(event);
         return snapshot;

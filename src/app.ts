@@ -5,6 +5,7 @@ import type { PipelineInput } from '../actors/pipeline.js';
 import { type PipelineRef, type SupervisionSettings, supervisorMachine } from '../actors/supervisor.js';
 import type { PipelinePlace } from '../actors/threaded.js';
 import type { PersisterConfig, SupervisorConfig, TopicConfig } from './config/index.js';
+import { TRUE_WORDS } from './config/schema.js';
 import type { MessageKind } from './convert/index.js';
 import { ExitCode } from './exit-codes.js';
 import { InfluxHttp, influxUrl } from './influx/client.js';
@@ -112,7 +113,7 @@ export function pipelineInput(config: PersisterConfig, place: PipelinePlace, htt
 /** Whether the pipelines run on worker threads (`[supervisor] pipeline_threads`; auto: when there are several). */
 export function usesThreads(config: PersisterConfig): boolean {
   const setting = config.supervisor.pipelineThreads;
-  return setting === 'auto' ? pipelinePlaces(config).length > 1 : setting === 'true';
+  return setting === 'auto' ? pipelinePlaces(config).length > 1 : TRUE_WORDS.includes(setting);
 }
 
 /**

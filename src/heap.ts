@@ -6,14 +6,14 @@
  * growth factor, chosen for short-lived request work, lets the old generation grow to several
  * times what is alive before a full collection, which multiplied the resident memory while draining
  * a backlog (bench/README.md "Levers"). A smaller factor keeps it near what is alive at a cost in
- * CPU that the benchmark measures. `--heap-growing-percent` given to Node.js (on its command line
- * or in NODE_OPTIONS) is left as it is.
+ * CPU that the benchmark measures. `--heap-growing-percent` given on Node.js's command line is left
+ * as it is (Node.js does not take it in NODE_OPTIONS).
  */
 import v8 from 'node:v8';
 
 export const HEAP_GROWING_PERCENT = 60;
 
 export function tuneHeap(): void {
-  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => /heap[-_]growing[-_]percent/.test(a));
+  const given = process.execArgv.some((a) => /heap[-_]growing[-_]percent/.test(a));
   if (!given) v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }

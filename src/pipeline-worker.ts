@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createActor, enqueueActions, sendTo, setup, spawnChild } from 'xstate';
 import type { SupervisorReport } from '../actors/events.js';
 import { pipelineMachine, type PipelineOutput } from '../actors/pipeline.js';
-import { errorData, type PipelineCommand, type ThreadData, type ThreadMessage } from '../actors/threaded.js';
+import { type Abort, errorData, type PipelineCommand, type ThreadData, type ThreadMessage } from '../actors/threaded.js';
 import { influxHttp, pipelineInput, topicOf } from './app.js';
 import { createLogger } from './observe/log.js';
 import { type Counts, TopicStats } from './observe/stats.js';
@@ -17,7 +17,8 @@ const STATS_EVERY_MS = 1_000;
 
 const port = parentPort!;
 const { place, config, log: logOptions } = workerData as ThreadData;
-const log = createLogger(logOptions);
+// Synchronous writes: the main thread terminates this one once it has reported its end.
+const log = createLogger({ ...logOptions, sync: true });
 const stats = new TopicStats(topicOf(config, place.kind).topic);
 const input = pipelineInput(config, place, influxHttp(config), log, stats);
 
@@ -33,11 +34,15 @@ function postStats(): void {
 }
 const statsTimer = setInterval(postStats, STATS_EVERY_MS);
 
-/** The pipeline's end: counters and logs out first, then the end itself. */
-function end(error?: unknown): void {
+let ended = false;
+/** The pipeline's end (`crashed`: it failed with an error): counters out first, then the end itself. */
+function end(error?: unknown, crashed = false): void {
+  if (ended) return;
+  ended = true;
   clearInterval(statsTimer);
   postStats();
-  log.flush(() => post(error === undefined ? { kind: 'done' } : { kind: 'done', error: errorData(error) }));
+  if (error === undefined) post({ kind: 'done' });
+  else post({ kind: 'done', error: errorData(error), crashed });
 }
 
 type HostEvent =
@@ -66,11 +71,23 @@ const host = setup({
     WRITER_HALTED: { actions: { type: 'report', params: ({ event }) => event } },
     PIPELINE_DRAINED: { actions: { type: 'report', params: ({ event }) => event } },
     'xstate.done.actor.*': { actions: enqueueActions(({ event }) => end('output' in event ? event.output.error : undefined)) },
-    'xstate.error.actor.*': { actions: enqueueActions(({ event }) => end('error' in event ? event.error : new Error('the pipeline failed'))) },
+    'xstate.error.actor.*': { actions: enqueueActions(({ event }) => end('error' in event ? event.error : new Error('the pipeline failed'), true)) },
   },
 });
 
 const actor = createActor(host);
-actor.subscribe({ error: (error) => end(error) });
-port.on('message', (command: PipelineCommand) => actor.send(command));
+actor.subscribe({ error: (error) => end(error, true) });
+port.on('message', (command: PipelineCommand | Abort) => {
+  if (command.type !== 'ABORT') {
+    actor.send(command);
+    return;
+  }
+  // The supervisor ended: stopping the host stops the pipeline and its consumer leaves the group;
+  // the thread then ends by itself when nothing is left to do.
+  ended = true;
+  clearInterval(statsTimer);
+  actor.stop();
+  postStats();
+  port.unref();
+});
 actor.start();

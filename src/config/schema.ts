@@ -9,6 +9,10 @@
  * A new section is one entry in SCHEMA.
  */
 
+/** The words of a boolean option, any case. */
+export const TRUE_WORDS: readonly string[] = ['true', 'yes', 'on', '1'];
+export const FALSE_WORDS: readonly string[] = ['false', 'no', 'off', '0'];
+
 export type OptionType =
   | 'string'
   | 'host' // IP address or host name
@@ -175,7 +179,7 @@ const TABLE: SectionSpec[] = [
       { name: 'restart_period_seconds', type: 'float', min: 1, default: '600', help: 'The window of max_restarts, in seconds.' },
       { name: 'kafka_loss_grace_seconds', type: 'float', min: 1, default: '60', help: 'When no broker of a topic has answered for this long, in seconds, the process flushes what it can and exits with status 69. Keep it above the consumer session timeout (30 s): joining a group can wait that long for a member that died.' },
       { name: 'stop_timeout_seconds', type: 'float', min: 1, default: '60', help: 'The longest a graceful stop (SIGTERM, SIGINT) may take, in seconds; keep it below systemd TimeoutStopSec.' },
-      { name: 'pipeline_threads', type: 'choice', choices: ['auto', 'true', 'false'], default: 'auto', help: 'Run each pipeline (each enabled topic times num_processors) on its own worker thread, so that they use several cores: true, false, or auto (when there is more than one pipeline).' },
+      { name: 'pipeline_threads', type: 'choice', choices: ['auto', ...TRUE_WORDS, ...FALSE_WORDS], default: 'auto', help: 'Run each pipeline (each enabled topic times num_processors) on its own worker thread, so that they use several cores: true, false, or auto (when there is more than one pipeline).' },
     ],
   },
   {

@@ -68,7 +68,8 @@ export interface SupervisorConfig {
   restartPeriodSeconds: number;
   kafkaLossGraceSeconds: number;
   stopTimeoutSeconds: number;
-  pipelineThreads: 'auto' | 'true' | 'false';
+  /** `auto`, or a boolean's word (true, yes, on, 1, false, ...), lower case. */
+  pipelineThreads: string;
 }
 
 export interface PersisterConfig {

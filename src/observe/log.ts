@@ -11,6 +11,8 @@ export interface LogOptions {
   alsoStderr?: boolean;
   /** Force readable output (default: when stderr is a TTY and no file is given). */
   pretty?: boolean;
+  /** Write each line before going on (default: buffered, written in the background). */
+  sync?: boolean;
 }
 
 export function createLogger(options: LogOptions = {}): Logger {
@@ -18,9 +20,9 @@ export function createLogger(options: LogOptions = {}): Logger {
   const base = { name: 'monasca-persister' };
   const redact = { paths: ['password', '*.password', 'config.influxdb.password', 'saslPlainPassword', '*.saslPlainPassword', 'sasl.password'], censor: '***' };
   if (options.file) {
-    const file = pino.destination({ dest: options.file, mkdir: true, sync: false });
+    const file = pino.destination({ dest: options.file, mkdir: true, sync: options.sync ?? false });
     if (!options.alsoStderr) return pino({ level, base, redact }, file);
-    const stderr = pino.destination({ dest: 2, sync: false });
+    const stderr = pino.destination({ dest: 2, sync: options.sync ?? false });
     return pino({ level, base, redact }, pino.multistream([{ level, stream: file }, { level, stream: stderr }]));
   }
   const pretty = options.pretty ?? process.stderr.isTTY;
@@ -32,5 +34,5 @@ export function createLogger(options: LogOptions = {}): Logger {
       transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' } },
     });
   }
-  return pino({ level, base, redact }, pino.destination({ dest: 2, sync: false }));
+  return pino({ level, base, redact }, pino.destination({ dest: 2, sync: options.sync ?? false }));
 }
