@@ -82,7 +82,7 @@ export function errorData(error: unknown): ErrorData {
   return fault ? { name: error.name, message: error.message, fault } : { name: error.name, message: error.message };
 }
 
-export function reviveError(data: ErrorData): Error {
+function reviveError(data: ErrorData): Error {
   const error = data.fault ? new FaultError(data.fault, data.message) : new Error(data.message);
   error.name = data.name;
   return error;

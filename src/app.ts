@@ -5,7 +5,6 @@ import type { PipelineInput } from '../actors/pipeline.js';
 import { type PipelineRef, type SupervisionSettings, supervisorMachine } from '../actors/supervisor.js';
 import type { PipelinePlace } from '../actors/threaded.js';
 import type { PersisterConfig, SupervisorConfig, TopicConfig } from './config/index.js';
-import { TRUE_WORDS } from './config/schema.js';
 import type { MessageKind } from './convert/index.js';
 import { ExitCode } from './exit-codes.js';
 import { InfluxHttp, influxUrl } from './influx/client.js';
@@ -50,10 +49,10 @@ export function influxHttp(config: PersisterConfig): InfluxHttp {
   });
 }
 
-export const pipelineId = (place: PipelinePlace) => `${place.kind}-${place.index}`;
+const pipelineId = (place: PipelinePlace) => `${place.kind}-${place.index}`;
 
 /** Every pipeline of the configuration: each enabled topic times its `num_processors`. */
-export function pipelinePlaces(config: PersisterConfig): PipelinePlace[] {
+function pipelinePlaces(config: PersisterConfig): PipelinePlace[] {
   return enabledTopics(config).flatMap(([kind, topic]) => Array.from({ length: topic.numProcessors }, (_, index) => ({ kind, index })));
 }
 
@@ -111,9 +110,9 @@ export function pipelineInput(config: PersisterConfig, place: PipelinePlace, htt
 }
 
 /** Whether the pipelines run on worker threads (`[supervisor] pipeline_threads`; auto: when there are several). */
-export function usesThreads(config: PersisterConfig): boolean {
+function usesThreads(config: PersisterConfig): boolean {
   const setting = config.supervisor.pipelineThreads;
-  return setting === 'auto' ? pipelinePlaces(config).length > 1 : TRUE_WORDS.includes(setting);
+  return setting === 'auto' ? pipelinePlaces(config).length > 1 : setting;
 }
 
 /**

@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
   tuneHeap();
   const file = config.logFile ? resolve(config.logDir ?? '.', config.logFile) : undefined;
   // Decided here: a pipeline's worker thread logs the same way, and has no terminal of its own.
-  const logOptions = { debug: config.debug, file, alsoStderr: config.useStderr === true, pretty: !file && process.stderr.isTTY };
+  const logOptions = { debug: config.debug, file, alsoStderr: config.useStderr === true, pretty: process.stderr.isTTY };
   const log = createLogger(logOptions);
   for (const w of [...searchWarnings, ...config.warnings]) log.warn(w);
   log.info({ version: version(), config: redactedConfig(config) }, 'configuration loaded');

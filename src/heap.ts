@@ -11,7 +11,7 @@
  */
 import v8 from 'node:v8';
 
-export const HEAP_GROWING_PERCENT = 60;
+const HEAP_GROWING_PERCENT = 60;
 
 export function tuneHeap(): void {
   const given = process.execArgv.some((a) => /heap[-_]growing[-_]percent/.test(a));

@@ -1,10 +1,12 @@
 /** Conversion of an option's text (already interpolated) to its typed value. */
 import { accessSync, constants, statSync } from 'node:fs';
-import { FALSE_WORDS, type OptionSpec, TRUE_WORDS } from './schema.js';
+import type { OptionSpec } from './schema.js';
 
 /** Why a value is invalid; the loader adds file, section, option and value. */
 export class InvalidValue extends Error {}
 
+const TRUE = ['true', 'yes', 'on', '1'];
+const FALSE = ['false', 'no', 'off', '0'];
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^(?=.*:.*:)[0-9a-f:.]+$/i; // loose (two colons at least): literals are checked by the clients that use them
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/i;
@@ -65,9 +67,10 @@ export function convert(spec: OptionSpec, text: string): unknown {
     }
     case 'bool': {
       const t = text.trim().toLowerCase();
-      if (TRUE_WORDS.includes(t)) return true;
-      if (FALSE_WORDS.includes(t)) return false;
-      throw new InvalidValue('not a boolean (true/false, yes/no, on/off, 1/0)');
+      if (TRUE.includes(t)) return true;
+      if (FALSE.includes(t)) return false;
+      if (spec.auto && t === 'auto') return 'auto';
+      throw new InvalidValue(`not ${spec.auto ? 'auto or ' : ''}a boolean (true/false, yes/no, on/off, 1/0)`);
     }
     case 'int':
       return integer(text, spec);

@@ -9,14 +9,10 @@
  * A new section is one entry in SCHEMA.
  */
 
-/** The words of a boolean option, any case. */
-export const TRUE_WORDS: readonly string[] = ['true', 'yes', 'on', '1'];
-export const FALSE_WORDS: readonly string[] = ['false', 'no', 'off', '0'];
-
 export type OptionType =
   | 'string'
   | 'host' // IP address or host name
-  | 'bool' // true/false/yes/no/on/off/1/0, any case
+  | 'bool' // true/false/yes/no/on/off/1/0, any case; with `auto`, also the word auto
   | 'int' // with optional min/max
   | 'port' // 1-65535
   | 'float' // with optional min/max
@@ -39,6 +35,8 @@ export interface OptionSpec {
   readonly max?: number;
   /** Old names still read (with a deprecation warning); the current name wins within one file. */
   readonly deprecatedNames?: readonly string[];
+  /** type 'bool': the word `auto` is accepted too, and returned as 'auto'. */
+  readonly auto?: true;
   /** type 'choice': the accepted values. */
   readonly choices?: readonly string[];
   /** type 'driver': backend short name -> the reference's import path for this option. */
@@ -179,7 +177,7 @@ const TABLE: SectionSpec[] = [
       { name: 'restart_period_seconds', type: 'float', min: 1, default: '600', help: 'The window of max_restarts, in seconds.' },
       { name: 'kafka_loss_grace_seconds', type: 'float', min: 1, default: '60', help: 'When no broker of a topic has answered for this long, in seconds, the process flushes what it can and exits with status 69. Keep it above the consumer session timeout (30 s): joining a group can wait that long for a member that died.' },
       { name: 'stop_timeout_seconds', type: 'float', min: 1, default: '60', help: 'The longest a graceful stop (SIGTERM, SIGINT) may take, in seconds; keep it below systemd TimeoutStopSec.' },
-      { name: 'pipeline_threads', type: 'choice', choices: ['auto', ...TRUE_WORDS, ...FALSE_WORDS], default: 'auto', help: 'Run each pipeline (each enabled topic times num_processors) on its own worker thread, so that they use several cores: true, false, or auto (when there is more than one pipeline).' },
+      { name: 'pipeline_threads', type: 'bool', auto: true, default: 'auto', help: 'Run each pipeline (each enabled topic times num_processors) on its own worker thread, so that they use several cores: true, false, or auto (when there is more than one pipeline).' },
     ],
   },
   {

@@ -68,8 +68,7 @@ export interface SupervisorConfig {
   restartPeriodSeconds: number;
   kafkaLossGraceSeconds: number;
   stopTimeoutSeconds: number;
-  /** `auto`, or a boolean's word (true, yes, on, 1, false, ...), lower case. */
-  pipelineThreads: string;
+  pipelineThreads: boolean | 'auto';
 }
 
 export interface PersisterConfig {

@@ -18,11 +18,12 @@ export interface LogOptions {
 export function createLogger(options: LogOptions = {}): Logger {
   const level = options.debug ? 'debug' : 'info';
   const base = { name: 'monasca-persister' };
+  const sync = options.sync ?? false;
   const redact = { paths: ['password', '*.password', 'config.influxdb.password', 'saslPlainPassword', '*.saslPlainPassword', 'sasl.password'], censor: '***' };
   if (options.file) {
-    const file = pino.destination({ dest: options.file, mkdir: true, sync: options.sync ?? false });
+    const file = pino.destination({ dest: options.file, mkdir: true, sync });
     if (!options.alsoStderr) return pino({ level, base, redact }, file);
-    const stderr = pino.destination({ dest: 2, sync: options.sync ?? false });
+    const stderr = pino.destination({ dest: 2, sync });
     return pino({ level, base, redact }, pino.multistream([{ level, stream: file }, { level, stream: stderr }]));
   }
   const pretty = options.pretty ?? process.stderr.isTTY;
@@ -34,5 +35,5 @@ export function createLogger(options: LogOptions = {}): Logger {
       transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' } },
     });
   }
-  return pino({ level, base, redact }, pino.destination({ dest: 2, sync: options.sync ?? false }));
+  return pino({ level, base, redact }, pino.destination({ dest: 2, sync }));
 }

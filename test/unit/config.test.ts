@@ -385,6 +385,12 @@ describe('unknown sections and options', () => {
   });
 });
 
+test('[supervisor] pipeline_threads: auto, or any boolean word', () => {
+  for (const [text, value] of [['AUTO', 'auto'], ['yes', true], ['On', true], ['0', false], ['false', false]] as const) {
+    assert.equal(load(`[supervisor]\npipeline_threads = ${text}\n`).supervisor.pipelineThreads, value, text);
+  }
+});
+
 describe('invalid values', () => {
   const cases: [section: string, option: string, value: string, reason: string][] = [
     ['influxdb', 'port', 'abc', 'not a port number (1-65535)'],
@@ -405,6 +411,8 @@ describe('invalid values', () => {
     ['kafka_metrics', 'num_processors', '1.5', 'not an integer'],
     ['kafka_metrics', 'batch_size', 'x', 'not an integer'],
     ['kafka_metrics', 'enabled', 'maybe', 'not a boolean'],
+    ['kafka_metrics', 'enabled', 'auto', 'not a boolean'],
+    ['supervisor', 'pipeline_threads', 'maybe', 'not auto or a boolean'],
     ['kafka_alarm_history', 'max_wait_time_seconds', '', 'not an integer'],
     ['repositories', 'metrics_driver', 'monasca_persister.repositories.cassandra.metrics_repository:MetricCassandraRepository', 'cassandra driver is not supported yet'],
     ['repositories', 'alarm_state_history_driver', 'cassandra', 'cassandra driver is not supported yet'],
