@@ -17,7 +17,7 @@
  *   - nothing the general code would drop (empty tag, unstorable name, time out of range, ...).
  * The text must be well formed UTF-16 (no lone surrogate): true of text decoded from bytes.
  */
-import { compareCodePoints } from './line.js';
+import { compareCodePoints, escapeTag, MAX_TIME_MS, MIN_TIME_MS } from './line.js';
 import type { Point } from './message.js';
 import { pyFloatRepr } from './python.js';
 
@@ -41,9 +41,6 @@ const MAX_DEPTH = 64;
 const MAX_KEYS = 64;
 /** Texts longer than this are not cached (the caches are bounded by entries, so entries stay small). */
 const MAX_CACHED_CHARS = 2048;
-// InfluxDB's time range in ms (line.ts storableTime)
-const MIN_TIME_MS = -9_223_372_036_854;
-const MAX_TIME_MS = 9_223_372_036_854;
 
 // The reading state below is module-level `var`, not `let`, on purpose: V8 checks a `let` of the
 // module for its temporal dead zone wherever a function uses it, and these are used several
@@ -357,15 +354,6 @@ function atEnd(): boolean {
   return p === t.length;
 }
 
-/** Tag keys and values, measurement names: `space` `,` `=` get a backslash (a plain text has no `\`). */
-function escapeTag(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === SPACE || c === COMMA || c === 61) return s.replace(/[ ,=]/g, '\\$&');
-  }
-  return s;
-}
-
 /** Starts reading `text`; false (and nothing to end()) when it is not an object. */
 function begin(text: string): boolean {
   t = text;
@@ -551,9 +539,7 @@ export function fastMetric(text: string, value?: Uint8Array): Point | undefined 
     // skip was wrong, once more reading all of it.
     const point = metricMessage(true);
     if (point !== undefined || !dimsSkipped) return point;
-    p = 0;
-    ws();
-    if (keyStack.length !== 0) keyStack.length = 0;
+    begin(text);
     return metricMessage(false);
   } finally {
     end();
@@ -925,11 +911,7 @@ function redumpKnown(cache: Map<string, string>, rename: boolean): string | unde
 
 /** null prints as '', a string as itself; anything else is left to the general code. */
 function optionalText(): string | undefined {
-  if (t.startsWith('null', p)) {
-    p += 4;
-    return '';
-  }
-  return readText();
+  return skipNull() ? '' : readText();
 }
 
 function transition(): boolean {
@@ -983,10 +965,8 @@ function transition(): boolean {
       case 'subAlarms': {
         bit = 256;
         // falsy (null, [], {}) is '[]'; other falsy scalars are left to the general code
-        if (t.startsWith('null', p)) {
-          p += 4;
-          aSubAlarms = '[]';
-        } else {
+        if (skipNull()) aSubAlarms = '[]';
+        else {
           const c = t.charCodeAt(p);
           if (c !== LBRACKET && c !== LBRACE) return false;
           const s = redumpKnown(subAlarmsCache, true);
