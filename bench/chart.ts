@@ -234,12 +234,12 @@ export function loadResult(file: string): BenchResult {
 
 /**
  * The newest (by `date`) metrics and alarms results in dir with num_processors 1; names containing
- * "general-converter" are skipped.
+ * "-converter" (results of earlier converters, kept for comparison) are skipped.
  */
 export function newestResults(dir = RESULTS_DIR): { file: string; result: BenchResult }[] {
   const newest = new Map<string, { file: string; result: BenchResult }>();
   for (const name of readdirSync(dir).sort()) {
-    if (!name.endsWith('.json') || name.includes('general-converter')) continue;
+    if (!name.endsWith('.json') || name.includes('-converter')) continue;
     const file = join(dir, name);
     let result: BenchResult;
     try {

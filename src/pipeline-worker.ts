@@ -3,7 +3,7 @@
  * configuration, as the main thread would, and runs it under a host actor that relays the
  * supervisor's commands in and the pipeline's reports, counters and end out.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { createActor, enqueueActions, sendTo, setup, spawnChild } from 'xstate';
 import type { SupervisorReport } from '../actors/events.js';
 import { pipelineMachine, type PipelineOutput } from '../actors/pipeline.js';
@@ -18,7 +18,8 @@ const STATS_EVERY_MS = 1_000;
 const port = parentPort!;
 const { place, config, log: logOptions } = workerData as ThreadData;
 // Synchronous writes: the main thread terminates this one once it has reported its end.
-const log = createLogger({ ...logOptions, sync: true });
+// Each line names the thread (the main thread is 0).
+const log = createLogger({ ...logOptions, sync: true }).child({ thread: threadId });
 const stats = new TopicStats(topicOf(config, place.kind).topic);
 const input = pipelineInput(config, place, influxHttp(config), log, stats);
 

@@ -49,8 +49,11 @@ describe('pipelines on worker threads', { timeout: 300_000 }, () => {
     const started = daemon.logs.find((l) => l.msg === 'started');
     assert.deepEqual(started?.pipelines, ['metrics-0', 'metrics-1', 'alarms-0', 'alarms-1']);
     assert.equal(started?.threads, true);
-    const joined = new Set(daemon.logs.filter((l) => l.msg === 'joined consumer group').map((l) => l.actor));
-    assert.deepEqual([...joined].sort(), ['alarms-0', 'alarms-1', 'metrics-0', 'metrics-1'], 'each thread logs as its pipeline');
+    const joined = new Map(daemon.logs.filter((l) => l.msg === 'joined consumer group').map((l) => [l.actor, l.thread]));
+    assert.deepEqual([...joined.keys()].sort(), ['alarms-0', 'alarms-1', 'metrics-0', 'metrics-1'], 'each thread logs as its pipeline');
+    const threadIds = [...joined.values()];
+    assert.ok(threadIds.every((t) => typeof t === 'number' && t > 0), `worker threads, not the main one: ${threadIds}`);
+    assert.equal(new Set(threadIds).size, 4, 'one thread per pipeline');
     assert.equal(await storedMetricPoints(stackRun.influxUrl, s.settings.database), metrics);
     assert.equal(await pointCount(stackRun.influxUrl, s.settings.database, 'alarm_state_history'), alarms);
     const final = daemon.logs.filter((l) => l.msg === 'final counts');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { createActor, toPromise } from 'xstate';
+import { createActor, toPromise, waitFor } from 'xstate';
 import { supervisorMachine } from '../../actors/supervisor.js';
 import type { ThreadedPipelineInput } from '../../actors/threaded.js';
 import type { PersisterConfig } from '../../src/config/index.js';
@@ -69,8 +69,7 @@ on('STOP', () => { stats({ committed: 5 }); report('PIPELINE_DRAINED'); });
 on('DISCONNECT', () => { post({ kind: 'done' }); });`,
   );
   const { actor, stats, output } = run([entry]);
-  await sleep(300);
-  assert.equal(actor.getSnapshot().value, 'running', 'PIPELINE_READY reached the supervisor');
+  await waitFor(actor, (s) => s.matches('running'), { timeout: 5_000 }); // PIPELINE_READY reached the supervisor
   actor.send({ type: 'STOP' });
   assert.deepEqual(await output, { exitCode: ExitCode.OK, reason: 'stopped' });
   assert.deepEqual([stats.fetched, stats.stored, stats.committed], [5, 5, 5]);
