@@ -33,7 +33,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { convertBatch, type LineBlock, linesIn, type MessageKind } from '../src/convert/index.js';
 import { InfluxHttp } from '../src/influx/client.js';
 import { Daemon, writeConfig } from '../test/helpers/daemon.js';
@@ -41,6 +40,7 @@ import { createTopic } from '../test/helpers/kafka.js';
 import { ROOT } from '../test/helpers/paths.js';
 import { type Stack, stack, uniqueName } from '../test/helpers/stack.js';
 import { chartSvg, writeLatest } from './chart.js';
+import { benchKafka, produceAll } from './produce.js';
 import { processTree, type TreeFigures, TreeMeter } from './proctree.js';
 import { AlarmWorkload, MetricWorkload, type Workload } from './workload.js';
 
@@ -71,38 +71,6 @@ const MiB = (n: number) => n.toFixed(0);
 async function loadStack(): Promise<Stack> {
   const file = process.env.BENCH_STACK_JSON;
   return file ? (JSON.parse(readFileSync(file, 'utf8')) as Stack) : stack();
-}
-
-function kafka(brokers: string[]): Kafka {
-  return new Kafka({ clientId: 'persister-bench', brokers, logLevel: logLevel.NOTHING });
-}
-
-/** Produces the workload's messages round-robin over the partitions, generated chunk by chunk. */
-async function produceAll(brokers: string[], topic: string, workload: Workload): Promise<void> {
-  const producer = kafka(brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  try {
-    // about 1,500 messages (under 1 MB, the broker's limit) per partition and request, 4 requests in flight
-    const chunk = 1500 * PARTITIONS;
-    let sent = 0;
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (next < MESSAGES + PADDING) {
-          const from = next;
-          next = Math.min(from + chunk, MESSAGES + PADDING);
-          const messages = [];
-          for (let k = from; k < next; k++) messages.push({ value: workload.message(k), partition: k % PARTITIONS });
-          await producer.send({ topic, messages });
-          sent += messages.length;
-          log(`\rproducing ${sent}/${MESSAGES + PADDING}`);
-        }
-      }),
-    );
-    log('\n');
-  } finally {
-    await producer.disconnect();
-  }
 }
 
 /** Points stored in a database: per measurement, the count of its most counted field. */
@@ -163,7 +131,7 @@ async function runPersister(
     numProcessors: PROCESSORS,
   });
   const groupId = `${id}_${KIND === 'metrics' ? 'metrics' : 'alarms'}`;
-  const admin = kafka(brokers).admin();
+  const admin = benchKafka(brokers).admin();
   await admin.connect();
   const label = `[${contender} ${run}/${RUNS}]`;
   const started = process.hrtime.bigint();
@@ -309,7 +277,7 @@ async function main(): Promise<void> {
   const workload: Workload = KIND === 'metrics' ? new MetricWorkload(MESSAGES, Date.now(), SERIES) : new AlarmWorkload(MESSAGES);
   const topic = `bench-${KIND}-${uniqueName('')}`;
   await createTopic(s.kafka.brokers, topic, PARTITIONS);
-  await produceAll(s.kafka.brokers, topic, workload);
+  await produceAll(s.kafka.brokers, topic, workload, MESSAGES + PADDING, PARTITIONS);
   const ceilingRequests = WITH_CEILING ? convertAll(workload, `bench_ceiling_${uniqueName('')}`) : [];
 
   const runs: (PersisterRun | CeilingRun)[] = [];

@@ -5,6 +5,7 @@ import type { BatchHandler, KafkaConsumerPort, KafkaStatus, PartitionOffset } fr
 import type { FaultError } from '../ports/faults.js';
 import { installCodecs } from './codecs.js';
 import { CommitGuard } from './commit-guard.js';
+import { installRequestQueueFix } from './request-queue.js';
 import { afterWorking, classifyKafkaError, passCrashOn } from './errors.js';
 import type { KafkaClientSecurity } from './security.js';
 
@@ -56,6 +57,7 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
 
   constructor(private readonly options: KafkaConsumerOptions) {
     installCodecs();
+    installRequestQueueFix();
     const kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
