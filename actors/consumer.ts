@@ -53,7 +53,7 @@ type SessionReport =
   | { type: 'JOINED' }
   | { type: 'CONTACT' }
   | { type: 'FETCHED'; batch: FetchedBatch }
-  | { type: 'COMMITTED'; messageCount: number }
+  | { type: 'COMMITTED'; offsets: readonly PartitionOffset[]; messageCount: number }
   | { type: 'COMMIT_FAILED'; offsets: readonly PartitionOffset[]; error: unknown }
   | { type: 'LEFT' }
   | { type: 'KAFKA_FAILED'; error: unknown };
@@ -111,7 +111,7 @@ const session = fromCallback<SessionCommand, { connect: () => KafkaConsumerPort 
       case 'COMMIT': {
         const { offsets, messageCount } = command;
         commits = commits.then(
-          () => kafka.commit(offsets).then(() => sendBack({ type: 'COMMITTED', messageCount })),
+          () => kafka.commit(offsets).then(() => sendBack({ type: 'COMMITTED', offsets, messageCount })),
         ).catch((error: unknown) => sendBack({ type: 'COMMIT_FAILED', offsets, error }));
         break;
       }
@@ -181,8 +181,13 @@ export const consumerMachine = setup({
       enqueue.assign({ inFlight: context.inFlight - params.messageCount, committing: context.committing + 1 });
       enqueue.sendTo('session', { type: 'COMMIT', offsets: params.offsets, messageCount: params.messageCount } satisfies SessionCommand);
     }),
-    countCommitted: ({ context }, params: { messageCount: number }) => {
+    noteFetched: ({ context }, params: { batch: FetchedBatch }) => {
+      const { partition, messages, highWatermark } = params.batch;
+      if (messages.length > 0) context.stats.fetchedBatch(partition, messages[0].offset, highWatermark);
+    },
+    countCommitted: ({ context }, params: { offsets: readonly PartitionOffset[]; messageCount: number }) => {
       context.stats.add({ committed: params.messageCount });
+      context.stats.committedOffsets(params.offsets);
     },
     logCommitFailed: ({ context }, params: { offsets: readonly PartitionOffset[]; error: unknown }) => {
       context.log.warn({ err: messageOf(params.error), offsets: params.offsets }, 'offset commit failed; these messages will be read again');
@@ -202,7 +207,12 @@ export const consumerMachine = setup({
     active: {
       type: 'parallel',
       on: {
-        FETCHED: { actions: { type: 'handOn', params: ({ event }) => ({ batch: event.batch }) } },
+        FETCHED: {
+          actions: [
+            { type: 'noteFetched', params: ({ event }) => ({ batch: event.batch }) },
+            { type: 'handOn', params: ({ event }) => ({ batch: event.batch }) },
+          ],
+        },
         BATCH_STORED: { actions: { type: 'commit', params: ({ event }) => event } },
         COMMITTED: { actions: [{ type: 'countCommitted', params: ({ event }) => event }, 'commitAnswered'] },
         COMMIT_FAILED: { actions: [{ type: 'logCommitFailed', params: ({ event }) => event }, 'commitAnswered'] },

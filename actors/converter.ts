@@ -24,7 +24,8 @@ export const converterMachine = setup({
   actions: {
     countAndLogDrops: ({ context }, params: { topic: string; converted: ConvertedBatch }) => {
       const { converted, topic } = params;
-      context.stats.add({ fetched: converted.messageCount, dropped: converted.drops.length });
+      context.stats.add({ fetched: converted.messageCount });
+      context.stats.addDrops(converted.drops.map((d) => d.kind));
       for (const d of converted.drops) {
         context.log.warn({ topic, partition: d.partition, offset: d.offset, reason: d.reason }, 'message dropped');
       }

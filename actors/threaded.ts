@@ -16,7 +16,7 @@ import type { ActorLogic, AnyActorRef, Snapshot } from 'xstate';
 import type { PersisterConfig } from '../src/config/index.js';
 import type { MessageKind } from '../src/convert/index.js';
 import type { LogOptions } from '../src/observe/log.js';
-import type { Counts, TopicStats } from '../src/observe/stats.js';
+import type { Counts, PartitionOffsets, TopicStats, WriteObservation } from '../src/observe/stats.js';
 import { type Fault, FaultError } from '../src/ports/faults.js';
 import type { Disconnect, HaltWriter, Stop, SupervisorReport } from './events.js';
 import type { PipelineOutput } from './pipeline.js';
@@ -68,7 +68,8 @@ export interface ErrorData {
 /** thread -> supervisor */
 export type ThreadMessage =
   | { kind: 'report'; event: SupervisorReport }
-  | { kind: 'stats'; delta: Counts }
+  /** Counts since the last message; partitions as they are now; the writes since the last message. */
+  | { kind: 'stats'; delta: Counts; partitions: [number, PartitionOffsets][]; writes: WriteObservation[] }
   /** `crashed`: the pipeline failed with an error (an actor error, exit 70), rather than ending with one in its output. */
   | { kind: 'done'; error?: ErrorData; crashed?: boolean };
 
@@ -101,7 +102,11 @@ export const threadedPipeline: ActorLogic<ThreadSnapshot, ThreadEvent, ThreadedP
     threads.set(self, worker);
     worker.on('message', (m: ThreadMessage) => {
       if (m.kind === 'report') self._parent?.send(m.event);
-      else if (m.kind === 'stats') stats.add(m.delta);
+      else if (m.kind === 'stats') {
+        stats.add(m.delta);
+        stats.mergePartitions(m.partitions);
+        for (const w of m.writes) stats.wrote(w);
+      }
       else if (m.crashed) self.send({ type: 'thread.error', error: reviveError(m.error ?? { name: 'Error', message: 'the pipeline failed' }) });
       else self.send({ type: 'thread.done', output: m.error ? { error: reviveError(m.error) } : {} });
     });

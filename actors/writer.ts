@@ -63,6 +63,8 @@ interface WriterContext extends Omit<WriterInput, 'carryOver'> {
   writing?: WriteBuffer;
   /** Failed attempts of the current write. */
   failures: number;
+  /** When the current attempt began (performance.now()). */
+  attemptStartedAt: number;
   error?: unknown;
 }
 
@@ -103,8 +105,10 @@ export const writerMachine = setup({
         'InfluxDB write failed',
       );
     },
+    startAttempt: assign({ attemptStartedAt: () => performance.now() }),
     countStored: ({ context }, report: StoreReport) => {
       context.stats.add({ stored: report.stored, refused: report.refused, writes: 1 });
+      context.stats.wrote({ seconds: (performance.now() - context.attemptStartedAt) / 1000, messages: context.writing?.messageCount ?? 0 });
       context.log.debug({ messages: context.writing?.messageCount, ...report }, 'batch stored');
     },
     reportStored: sendParent(({ context }): BatchStored => ({
@@ -115,7 +119,7 @@ export const writerMachine = setup({
   },
 }).createMachine({
   id: 'writer',
-  context: ({ input: { carryOver, ...rest } }) => ({ ...rest, pending: carryOver, failures: 0 }),
+  context: ({ input: { carryOver, ...rest } }) => ({ ...rest, pending: carryOver, failures: 0, attemptStartedAt: 0 }),
   initial: 'active',
   states: {
     active: {
@@ -153,6 +157,7 @@ export const writerMachine = setup({
               initial: 'attempting',
               states: {
                 attempting: {
+                  entry: 'startAttempt',
                   invoke: {
                     src: 'storeBatch',
                     input: ({ context }) => ({ store: context.store, buffer: context.writing! }),

@@ -12,6 +12,8 @@ import { PointStore } from './influx/store.js';
 import { KafkaTopicConsumer } from './kafka/consumer.js';
 import { clientSecurity } from './kafka/security.js';
 import type { Logger, LogOptions } from './observe/log.js';
+import { Monitor } from './observe/monitor.js';
+import { type MonitoringEndpoint, startMonitoring } from './observe/server.js';
 import { TopicStats } from './observe/stats.js';
 import { secondsToMs } from './units.js';
 
@@ -131,9 +133,12 @@ export function runDaemon(config: PersisterConfig, log: Logger, logOptions: LogO
     pipelines = places.map((place) => pipelineInput(config, place, http, log, stats.get(place.kind)!));
   }
   if (config.influxdb.ssl && !config.influxdb.verifySsl) log.warn({ url: influxUrl(config.influxdb) }, 'InfluxDB certificate not verified (verify_ssl = false)');
+  const monitor = new Monitor([...stats.values()], pipelines.map((p) => p.id));
   const actor = createActor(supervisorMachine, {
     input: { pipelines, threads, settings: supervisionSettings(config.supervisor), log },
+    inspect: (event) => monitor.inspect(event),
   });
+  const endpoint: Promise<MonitoringEndpoint | undefined> = config.monitoring.enabled ? startMonitoring(config.monitoring, monitor, log) : Promise.resolve(undefined);
   const logProgress = (msg: string) => {
     for (const s of stats.values()) log.info(s.snapshot(), msg);
   };
@@ -150,7 +155,7 @@ export function runDaemon(config: PersisterConfig, log: Logger, logOptions: LogO
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       logProgress('final counts');
-      resolve(code);
+      void endpoint.then((e) => e?.close()).finally(() => resolve(code));
     };
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopRequested) {

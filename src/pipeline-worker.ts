@@ -10,7 +10,7 @@ import { pipelineMachine, type PipelineOutput } from '../actors/pipeline.js';
 import { type Abort, errorData, type PipelineCommand, type ThreadData, type ThreadMessage } from '../actors/threaded.js';
 import { influxHttp, pipelineInput, topicOf } from './app.js';
 import { createLogger } from './observe/log.js';
-import { type Counts, TopicStats } from './observe/stats.js';
+import { type Counts, countsSince, NO_COUNTS, TopicStats, type WriteObservation } from './observe/stats.js';
 
 /** How often the pipeline's counters are sent to the main thread. */
 const STATS_EVERY_MS = 1_000;
@@ -25,13 +25,13 @@ const input = pipelineInput(config, place, influxHttp(config), log, stats);
 
 const post = (message: ThreadMessage) => port.postMessage(message);
 
-let sent: Counts = { fetched: 0, stored: 0, dropped: 0, refused: 0, committed: 0, writes: 0 };
+let sent: Counts = { ...NO_COUNTS };
+const writes: WriteObservation[] = [];
+stats.onWrite((_, write) => writes.push(write));
 function postStats(): void {
-  const now = stats.snapshot();
-  const delta = {} as Counts;
-  for (const k of Object.keys(sent) as (keyof Counts)[]) delta[k] = now[k] - sent[k];
+  const now = stats.counts();
+  post({ kind: 'stats', delta: countsSince(now, sent), partitions: [...stats.partitions], writes: writes.splice(0) });
   sent = now;
-  post({ kind: 'stats', delta });
 }
 const statsTimer = setInterval(postStats, STATS_EVERY_MS);
 

@@ -11,7 +11,7 @@ import { convert, InvalidValue } from './convert.js';
 import { ConfigError, REDACTED } from './errors.js';
 import { normalizeSection, parseIni } from './ini.js';
 import { findOption, findSection, SCHEMA, SUPPORTED_DRIVERS, type OptionSpec } from './schema.js';
-import type { InfluxConfig, PersisterConfig, RepositoriesConfig, SupervisorConfig, TopicConfig, TopicSection } from './types.js';
+import type { InfluxConfig, MonitoringConfig, PersisterConfig, RepositoriesConfig, SupervisorConfig, TopicConfig, TopicSection } from './types.js';
 
 /** A value set in a file. `key` is the name as written (maybe a deprecated one). */
 interface Setting {
@@ -255,6 +255,7 @@ export function loadEffectiveConfig(files: string[]): { config: PersisterConfig;
     influxdb: { ipAddress: '', ...camelize(values.get('influxdb')!) } as InfluxConfig,
     repositories: camelize(values.get('repositories')!) as unknown as RepositoriesConfig,
     supervisor: camelize(values.get('supervisor')!) as unknown as SupervisorConfig,
+    monitoring: camelize(values.get('monitoring')!) as unknown as MonitoringConfig,
     warnings,
   };
   return { config, options };

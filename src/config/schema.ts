@@ -181,6 +181,15 @@ const TABLE: SectionSpec[] = [
     ],
   },
   {
+    name: 'monitoring',
+    help: 'The monitoring endpoint (this project; not in the reference): Prometheus metrics at /metrics, liveness at /healthz, readiness at /readyz, over HTTP without authentication.',
+    options: [
+      { name: 'enabled', type: 'bool', default: 'true', help: 'Serve the monitoring endpoint.' },
+      { name: 'bind_address', type: 'host', default: '127.0.0.1', help: 'Address to listen on: the loopback by default; 0.0.0.0 or :: for every interface (anyone who can reach it can read the metrics).' },
+      { name: 'port', type: 'int', min: 0, max: 65535, default: '8091', help: 'TCP port; 0 picks a free one, which is logged. A port already in use is logged and the daemon goes on persisting without the endpoint.' },
+    ],
+  },
+  {
     name: 'zookeeper',
     help: 'ZooKeeper of the old Kafka client. Accepted for compatibility; unused.',
     options: [

@@ -71,6 +71,14 @@ export interface SupervisorConfig {
   pipelineThreads: boolean | 'auto';
 }
 
+/** [monitoring] */
+export interface MonitoringConfig {
+  enabled: boolean;
+  bindAddress: string;
+  /** 0: a free port, picked when the endpoint starts. */
+  port: number;
+}
+
 export interface PersisterConfig {
   /** files actually read, in order */
   files: string[];
@@ -84,6 +92,7 @@ export interface PersisterConfig {
   influxdb: InfluxConfig;
   repositories: RepositoriesConfig;
   supervisor: SupervisorConfig;
+  monitoring: MonitoringConfig;
   /** unknown sections/options, deprecated names, ignored options...: each a full sentence naming file/section/option */
   warnings: string[];
 }

@@ -2,11 +2,11 @@
 import { toAlarmPoint } from './alarm.js';
 import { fastAlarm, fastMetric, releaseBytes } from './fast.js';
 import { joinLines, type LineBlock } from './lines.js';
-import { type Conversion, Drop, dropped, type Point } from './message.js';
+import { type Conversion, Drop, type DropKind, dropped, type Point } from './message.js';
 import { toMetricPoint } from './metric.js';
 import type { Json } from './python.js';
 
-export { type Conversion, Drop, type Point } from './message.js';
+export { type Conversion, Drop, type DropKind, type Point } from './message.js';
 export { toAlarmPoint } from './alarm.js';
 export { toMetricPoint } from './metric.js';
 export { type LineBlock, joinLines, linesIn, regroup, splitLines } from './lines.js';
@@ -33,7 +33,7 @@ export interface DecodedMessage {
 
 /** Bytes of a Kafka message value -> its text, or why it cannot be read. */
 function decodeText(value: Buffer | string | null): string | Drop {
-  if (value === null || value.length === 0) return dropped('message value is empty');
+  if (value === null || value.length === 0) return dropped('message value is empty', 'empty');
   let text: string;
   if (typeof value === 'string') text = value;
   else {
@@ -42,7 +42,7 @@ function decodeText(value: Buffer | string | null): string | Drop {
       try {
         strictUtf8.decode(value);
       } catch {
-        return dropped('message value is not valid UTF-8');
+        return dropped('message value is not valid UTF-8', 'not_utf8');
       }
     }
   }
@@ -54,7 +54,7 @@ function parse(text: string): DecodedMessage | Drop {
   try {
     return { json: JSON.parse(text) as Json, text };
   } catch (err) {
-    return dropped(`message value is not JSON: ${(err as Error).message}`);
+    return dropped(`message value is not JSON: ${(err as Error).message}`, 'not_json');
   }
 }
 
@@ -108,6 +108,7 @@ export interface DroppedMessage {
   partition: number;
   offset: string;
   reason: string;
+  kind: DropKind;
 }
 
 /** A fetched batch after conversion: what to write, what was dropped, and what to commit once written. */
@@ -130,7 +131,7 @@ export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Rou
   for (const m of batch.messages) {
     const c = convertMessage(kind, m.value);
     if (c instanceof Drop) {
-      drops.push({ partition: batch.partition, offset: m.offset, reason: c.reason });
+      drops.push({ partition: batch.partition, offset: m.offset, reason: c.reason, kind: c.kind });
       continue;
     }
     const db = databaseFor(routing, c.tenantId);

@@ -7,14 +7,24 @@ export interface Point {
   /** The tenant it belongs to; chooses the database when `db_per_tenant` is on. */
   tenantId: string;
 }
+/**
+ * The class of a drop, a short fixed word (a metric label, unlike the reason, which names fields
+ * and values): the value is empty, is not UTF-8, is not JSON, or is JSON that cannot be stored
+ * (a field missing or of the wrong type, a value InfluxDB cannot hold...).
+ */
+export type DropKind = 'empty' | 'not_utf8' | 'not_json' | 'invalid';
+
 /** Why a message cannot be stored; it is dropped, logged and counted. */
 export class Drop {
-  constructor(readonly reason: string) {}
+  constructor(
+    readonly reason: string,
+    readonly kind: DropKind = 'invalid',
+  ) {}
 }
 export type Conversion = Point | Drop;
 
-export function dropped(reason: string): Drop {
-  return new Drop(reason);
+export function dropped(reason: string, kind?: DropKind): Drop {
+  return new Drop(reason, kind);
 }
 
 export function isObject(x: Json | undefined): x is { [key: string]: Json } {

@@ -117,7 +117,7 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
       eachBatch: async ({ batch, heartbeat }) => {
         if (batch.messages.length === 0) return;
         this.guard.fetched(batch.partition, batch.messages[0].offset);
-        await handler({ topic: batch.topic, partition: batch.partition, messages: batch.messages }, heartbeat);
+        await handler({ topic: batch.topic, partition: batch.partition, messages: batch.messages, highWatermark: batch.highWatermark }, heartbeat);
       },
     });
   }

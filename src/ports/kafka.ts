@@ -9,6 +9,8 @@ export interface FetchedBatch {
   topic: string;
   partition: number;
   messages: FetchedMessage[];
+  /** The partition's high watermark (the offset after its last message) when it was fetched. */
+  highWatermark?: string;
 }
 
 export interface PartitionOffset {

@@ -44,6 +44,21 @@ describe('pipelines on worker threads', { timeout: 300_000 }, () => {
     await s.waitForAlarms(alarms, 90_000);
     // Running once every pipeline has joined its group (the first may have read everything by then).
     await daemon.waitForLog((l) => l.msg === 'supervisor state' && l.state === 'running', 60_000);
+    // The metrics of the main thread count what the threads did (their counters arrive every second).
+    const url = String((await daemon.waitForLog((l) => l.msg === 'monitoring endpoint listening')).url);
+    const want = [
+      `monasca_persister_points_written_total{topic="${s.settings.metricsTopic}"} ${metrics}`,
+      `monasca_persister_points_written_total{topic="${s.settings.alarmsTopic}"} ${alarms}`,
+      `monasca_persister_offsets_committed_total{topic="${s.settings.metricsTopic}"} ${metrics}`,
+      ...['0', '1', '2', '3'].map((p) => `monasca_persister_consumer_lag{topic="${s.settings.metricsTopic}",partition="${p}"} 0`),
+      ...['metrics-0', 'metrics-1', 'alarms-0', 'alarms-1'].map((p) => `monasca_persister_pipeline_state{pipeline="${p}",state="running"} 1`),
+    ];
+    let text = '';
+    for (let i = 0; i < 50 && !want.every((w) => text.includes(w)); i++) {
+      await sleep(200);
+      text = await (await fetch(`${url}/metrics`)).text();
+    }
+    for (const w of want) assert.ok(text.split('\n').includes(w), `${w} in /metrics`);
     assert.equal((await daemon.stop()).code, 0, daemon.tail());
 
     const started = daemon.logs.find((l) => l.msg === 'started');

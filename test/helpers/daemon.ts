@@ -35,6 +35,8 @@ export interface DaemonSettings {
   supervisor?: Record<string, string | number>;
   /** Options of [kafka], which the topic sections inherit (security_protocol, ssl_cafile, ...). */
   kafka?: Record<string, string | number | boolean>;
+  /** Options of [monitoring]; by default `port = 0`, so that daemons running at once never share a port. */
+  monitoring?: Record<string, string | number | boolean>;
 }
 
 /** A configuration file in the reference's format. */
@@ -76,6 +78,10 @@ ${s.user ? `user = ${s.user}` : ''}
 ${s.password ? `password = ${s.password}` : ''}
 [supervisor]
 ${Object.entries(s.supervisor ?? {})
+  .map(([k, v]) => `${k} = ${v}`)
+  .join('\n')}
+[monitoring]
+${Object.entries({ port: 0, ...s.monitoring })
   .map(([k, v]) => `${k} = ${v}`)
   .join('\n')}
 `,

@@ -107,8 +107,9 @@ describe('defaults', () => {
         restartPeriodSeconds: 600,
         kafkaLossGraceSeconds: 60,
         stopTimeoutSeconds: 60,
-      pipelineThreads: 'auto',
+        pipelineThreads: 'auto',
       },
+      monitoring: { enabled: true, bindAddress: '127.0.0.1', port: 8091 },
       warnings: [],
     });
     assert.equal(c.logFile, undefined);
@@ -746,7 +747,7 @@ describe('the effective configuration as INI', () => {
     assert.ok(text.includes(`#   ${file}\n`));
     assert.ok(!text.includes('s3cret'));
     const sections = [...text.matchAll(/^\[(.+)\]$/gm)].map((m) => m[1]);
-    assert.deepEqual(sections, ['DEFAULT', 'kafka', 'kafka_metrics', 'kafka_alarm_history', 'kafka_events', 'influxdb', 'repositories', 'supervisor']);
+    assert.deepEqual(sections, ['DEFAULT', 'kafka', 'kafka_metrics', 'kafka_alarm_history', 'kafka_events', 'influxdb', 'repositories', 'supervisor', 'monitoring']);
     // Our own reader (oslo.config's rules) reads it as written.
     const parsed = Object.fromEntries(
       [...parseIni(text, 'printed')].map(([section, options]) => [section, Object.fromEntries([...options].map(([o, v]) => [o, v.value]))]),

@@ -16,11 +16,11 @@ import { supervisorMachine } from '../../actors/supervisor.js';
 import type { ThreadedPipelineInput } from '../../actors/threaded.js';
 import type { PersisterConfig } from '../../src/config/index.js';
 import { ExitCode } from '../../src/exit-codes.js';
-import { TopicStats } from '../../src/observe/stats.js';
+import { NO_COUNTS, TopicStats } from '../../src/observe/stats.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'threaded-'));
 const silent = pino({ level: 'silent' });
-const ZERO = '{ fetched: 0, stored: 0, dropped: 0, refused: 0, committed: 0, writes: 0 }';
+const ZERO = JSON.stringify(NO_COUNTS);
 
 /** A thread module: `body` runs with `id` (the pipeline), `post` and `on(type, fn)` for commands. */
 function script(name: string, body: string): URL {
@@ -31,7 +31,7 @@ function script(name: string, body: string): URL {
 const id = workerData.place.kind + '-' + workerData.place.index;
 const post = (m) => parentPort.postMessage(m);
 const report = (type, extra = {}) => post({ kind: 'report', event: { type, pipeline: id, ...extra } });
-const stats = (delta) => post({ kind: 'stats', delta: { ...${ZERO}, ...delta } });
+const stats = (delta, partitions = [], writes = []) => post({ kind: 'stats', delta: { ...${ZERO}, ...delta }, partitions, writes });
 const handlers = {};
 const on = (type, fn) => { handlers[type] = fn; };
 parentPort.on('message', (m) => handlers[m.type]?.(m));
@@ -60,19 +60,24 @@ function run(entries: URL[], stats = new TopicStats('metrics')) {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('reports and counters cross the thread; a stop drains, disconnects and exits 0', async () => {
+test('reports and counters cross the thread (counts, partitions, writes); a stop drains, disconnects and exits 0', async () => {
   const entry = script(
     'normal',
     `report('PIPELINE_READY');
-stats({ fetched: 5, stored: 5 });
-on('STOP', () => { stats({ committed: 5 }); report('PIPELINE_DRAINED'); });
+stats({ fetched: 5, stored: 5, writes: 1 }, [[0, { highWatermark: '12', committed: '3' }]], [{ seconds: 0.25, messages: 5 }]);
+on('STOP', () => { stats({ committed: 5 }, [[0, { highWatermark: '12', committed: '8' }]]); report('PIPELINE_DRAINED'); });
 on('DISCONNECT', () => { post({ kind: 'done' }); });`,
   );
-  const { actor, stats, output } = run([entry]);
+  const mainStats = new TopicStats('metrics');
+  const writes: unknown[] = [];
+  mainStats.onWrite((topic, write) => writes.push({ topic, ...write }));
+  const { actor, stats, output } = run([entry], mainStats);
   await waitFor(actor, (s) => s.matches('running'), { timeout: 5_000 }); // PIPELINE_READY reached the supervisor
   actor.send({ type: 'STOP' });
   assert.deepEqual(await output, { exitCode: ExitCode.OK, reason: 'stopped' });
-  assert.deepEqual([stats.fetched, stats.stored, stats.committed], [5, 5, 5]);
+  assert.deepEqual([stats.fetched, stats.stored, stats.committed, stats.writes], [5, 5, 5, 1]);
+  assert.deepEqual(writes, [{ topic: 'metrics', seconds: 0.25, messages: 5 }], 'each write is told once on this side');
+  assert.deepEqual(stats.lag(), [{ partition: 0, messages: 4 }], 'the latest partition offsets');
 });
 
 test('an end with a classified error keeps its exit status (Kafka lost: 69)', async () => {
