@@ -2,11 +2,13 @@
 /**
  * monasca-persister: the daemon (`monasca-persister [--config-file F]... [--config-dir D]...`),
  * `monasca-persister config [--config-file F]...`, which prints the effective configuration, and
- * `monasca-persister convert metrics|alarms`, which shows what would be written for messages on stdin.
+ * `monasca-persister convert metrics|alarms`, which shows what would be written for messages on stdin,
+ * and `monasca-persister diagram`, which prints the actors' state machines.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseArgs as parseArgv } from 'node:util';
 import { runDaemon } from './app.js';
 import {
   ConfigError,
@@ -20,6 +22,7 @@ import {
   type ParsedArgs,
 } from './config/index.js';
 import { convertMessage, Drop, type MessageKind } from './convert/index.js';
+import { diagram, MACHINES } from './diagram.js';
 import { ExitCode } from './exit-codes.js';
 import { tuneHeap } from './heap.js';
 import { createLogger } from './observe/log.js';
@@ -29,6 +32,38 @@ const CONVERT_USAGE = `Usage: monasca-persister convert metrics|alarms < message
 Reads Kafka message values from stdin, one per line, and prints the line-protocol line of each
 message the persister would write to stdout; for each message it would drop, a JSON line
 {"line": N, "reason": "..."} goes to stderr.`;
+
+const DIAGRAM_USAGE = `Usage: monasca-persister diagram [--format mermaid|dot] [MACHINE]
+
+Prints the state machine of an actor (${Object.keys(MACHINES).join(', ')}), or of each, as a Mermaid
+state diagram (the default) or Graphviz DOT, generated from the machines' definitions.`;
+
+/** \`diagram\`: the machines' graphs on stdout. */
+function printDiagram(argv: string[]): number {
+  let parsed;
+  try {
+    parsed = parseArgv({ args: argv, options: { format: { type: 'string', default: 'mermaid' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  } catch (err) {
+    process.stderr.write(`monasca-persister: ${(err as Error).message}\n\n${DIAGRAM_USAGE}\n`);
+    return ExitCode.USAGE;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${DIAGRAM_USAGE}\n`);
+    return ExitCode.OK;
+  }
+  const format = values.format;
+  const names = positionals.length > 0 ? positionals : Object.keys(MACHINES);
+  const unknown = names.find((n) => !Object.hasOwn(MACHINES, n));
+  if ((format !== 'mermaid' && format !== 'dot') || unknown !== undefined || positionals.length > 1) {
+    const why = unknown !== undefined ? `no machine named ${unknown}` : positionals.length > 1 ? 'one machine at most' : `unknown format ${format}`;
+    process.stderr.write(`monasca-persister: ${why}\n\n${DIAGRAM_USAGE}\n`);
+    return ExitCode.USAGE;
+  }
+  const comment = format === 'dot' ? '//' : '%%';
+  process.stdout.write(names.map((n) => `${names.length > 1 ? `${comment} ${n}\n` : ''}${diagram(MACHINES[n], format)}`).join('\n'));
+  return ExitCode.OK;
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -74,9 +109,10 @@ function printConfig(args: ParsedArgs): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'diagram') return printDiagram(argv.slice(1));
   const args = parseArgs(argv);
   if (args.help) {
-    process.stdout.write(`${USAGE}\n\n${CONVERT_USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${CONVERT_USAGE}\n\n${DIAGRAM_USAGE}\n`);
     return ExitCode.OK;
   }
   if (args.version) {
