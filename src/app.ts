@@ -14,6 +14,7 @@ import { clientSecurity } from './kafka/security.js';
 import type { Logger, LogOptions } from './observe/log.js';
 import { Monitor } from './observe/monitor.js';
 import { type MonitoringEndpoint, startMonitoring } from './observe/server.js';
+import { notifySystemd } from './observe/systemd.js';
 import { TopicStats } from './observe/stats.js';
 import { secondsToMs } from './units.js';
 
@@ -139,6 +140,7 @@ export function runDaemon(config: PersisterConfig, log: Logger, logOptions: LogO
     inspect: (event) => monitor.inspect(event),
   });
   const endpoint: Promise<MonitoringEndpoint | undefined> = config.monitoring.enabled ? startMonitoring(config.monitoring, monitor, log) : Promise.resolve(undefined);
+  const systemd = notifySystemd(monitor, log);
   const logProgress = (msg: string) => {
     for (const s of stats.values()) log.info(s.snapshot(), msg);
   };
@@ -155,6 +157,7 @@ export function runDaemon(config: PersisterConfig, log: Logger, logOptions: LogO
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       logProgress('final counts');
+      systemd?.close();
       void endpoint.then((e) => e?.close()).finally(() => resolve(code));
     };
     const onSignal = (signal: NodeJS.Signals) => {

@@ -55,6 +55,8 @@ export class Monitor {
   private readonly pipelines = new Map<string, PipelineFacts>();
   private readonly restarts: Counter<'pipeline'>;
   private readonly started = Date.now();
+  private lastEvent = performance.now();
+  private readonly stateListeners: ((state: SupervisorState, reason?: string) => void)[] = [];
 
   constructor(
     private readonly stats: readonly TopicStats[],
@@ -155,8 +157,25 @@ export class Monitor {
     if (event.type === '@xstate.snapshot') {
       const value = (event.snapshot as { value?: unknown }).value;
       const state = typeof value === 'string' ? value : value !== null && typeof value === 'object' ? Object.keys(value)[0] : undefined;
-      if (SUPERVISOR_STATES.includes(state as SupervisorState)) this.supervisor = state as SupervisorState;
-    } else if (event.type === '@xstate.event') this.report(event.event as { type: string; pipeline?: string });
+      if (SUPERVISOR_STATES.includes(state as SupervisorState) && state !== this.supervisor) {
+        this.supervisor = state as SupervisorState;
+        const reason = this.readiness().body.reason as string | undefined;
+        for (const l of this.stateListeners) l(this.supervisor, state === 'running' ? undefined : reason);
+      }
+    } else if (event.type === '@xstate.event') {
+      this.lastEvent = performance.now();
+      this.report(event.event as { type: string; pipeline?: string });
+    }
+  }
+
+  /** Called with each new state of the supervisor, and why it is not running when it is not. */
+  onSupervisorState(listener: (state: SupervisorState, reason?: string) => void): void {
+    this.stateListeners.push(listener);
+  }
+
+  /** When the supervisor last received an event (performance.now()). */
+  lastSupervisorEvent(): number {
+    return this.lastEvent;
   }
 
   /** A report a pipeline sent the supervisor, or the supervisor's notice of a pipeline's end. */

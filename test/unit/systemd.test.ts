@@ -1,48 +1,79 @@
-/** etc/monasca-persister.service: what systemd needs to run the daemon safely, and that systemd accepts it. */
+/** The systemd notify logic (src/observe/systemd.ts), with a recorded `send` and a scripted supervisor. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { SCHEMA } from '../../src/config/index.js';
-import { ExitCode } from '../../src/exit-codes.js';
-import { ROOT } from '../helpers/paths.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import type { SupervisorState } from '../../src/observe/monitor.js';
+import { notifySystemd } from '../../src/observe/systemd.js';
 
-const UNIT = join(ROOT, 'etc', 'monasca-persister.service');
-const text = readFileSync(UNIT, 'utf8');
-const setting = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(text)?.[1];
+const log = pino({ level: 'silent' });
 
-test('restarts on failure, but not on a bad configuration (exit 78)', () => {
-  assert.equal(setting('Restart'), 'on-failure');
-  assert.ok(setting('RestartSec'));
-  assert.equal(setting('RestartPreventExitStatus'), String(ExitCode.CONFIG));
+function target() {
+  const listeners: ((state: SupervisorState, reason?: string) => void)[] = [];
+  let last = performance.now();
+  return {
+    onSupervisorState: (l: (state: SupervisorState, reason?: string) => void) => listeners.push(l),
+    lastSupervisorEvent: () => last,
+    become: (state: SupervisorState, reason?: string) => {
+      for (const l of listeners) l(state, reason);
+    },
+    progress: () => {
+      last = performance.now();
+    },
+    stall: () => {
+      last = performance.now() - 60_000;
+    },
+  };
+}
+
+test('outside systemd (no NOTIFY_SOCKET) nothing is sent', () => {
+  const sent: string[][] = [];
+  assert.equal(notifySystemd(target(), log, {}, (a) => sent.push(a)), undefined);
+  assert.deepEqual(sent, []);
 });
 
-test('runs as a dedicated user, hardened', () => {
-  assert.equal(setting('User'), 'monasca');
-  assert.equal(setting('NoNewPrivileges'), 'yes');
-  assert.equal(setting('ProtectSystem'), 'strict');
-  assert.equal(setting('PrivateTmp'), 'yes');
-  assert.ok(setting('LogsDirectory'), 'a writable log folder under ProtectSystem=strict');
-  assert.ok(setting('StateDirectory'), 'a writable state folder under ProtectSystem=strict');
+test('READY once the supervisor first runs, STATUS on each change, STOPPING when it stops', () => {
+  const sent: string[][] = [];
+  const t = target();
+  const n = notifySystemd(t, log, { NOTIFY_SOCKET: '/run/x' }, (a) => sent.push(a));
+  t.become('running');
+  t.become('degraded', 'metrics-0 is writer down');
+  t.become('running');
+  t.become('stopping', 'the supervisor is stopping');
+  t.become('stopped');
+  n?.close();
+  assert.deepEqual(sent, [
+    ['READY=1', 'STATUS=running'],
+    ['STATUS=degraded: metrics-0 is writer down'],
+    ['STATUS=running'],
+    ['STOPPING=1', 'STATUS=stopping: the supervisor is stopping'],
+    ['STATUS=stopped'],
+  ]);
 });
 
-test('systemd waits longer for a stop than the persister’s own stop timeout', () => {
-  const stopTimeout = Number(SCHEMA.find((s) => s.name === 'supervisor')!.options.find((o) => o.name === 'stop_timeout_seconds')!.default);
-  const systemdTimeout = Number(/^(\d+)s$/.exec(setting('TimeoutStopSec') ?? '')?.[1]);
-  assert.ok(systemdTimeout > stopTimeout + 5, `TimeoutStopSec ${systemdTimeout}s vs stop_timeout_seconds ${stopTimeout}`);
-  assert.equal(setting('KillSignal'), 'SIGTERM');
+test('the watchdog is pinged every half period while the supervisor makes progress, and not when it stalls', async () => {
+  const sent: string[][] = [];
+  const t = target();
+  const n = notifySystemd(t, log, { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '200000', WATCHDOG_PID: String(process.pid) }, (a) => sent.push(a));
+  const pings = () => sent.filter((a) => a[0] === 'WATCHDOG=1').length;
+  for (let i = 0; i < 6; i++) {
+    t.progress();
+    await sleep(100);
+  }
+  const whileProgressing = pings();
+  assert.ok(whileProgressing >= 4, `pings every 100 ms: ${whileProgressing} in 600 ms`);
+  t.stall();
+  await sleep(350);
+  assert.equal(pings(), whileProgressing, 'no ping once the supervisor stalls');
+  n?.close();
 });
 
-const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
-
-test('systemd-analyze verify accepts the unit', { skip: hasAnalyze ? false : 'systemd-analyze is not installed here' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'unit-'));
-  const copy = join(dir, 'monasca-persister.service');
-  copyFileSync(UNIT, copy);
-  const r = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  const aboutUnit = r.stderr.split('\n').filter((l) => l.includes('monasca-persister.service'));
-  assert.deepEqual(aboutUnit, [], 'no warning about the unit');
+test('no watchdog without WATCHDOG_USEC, or when WATCHDOG_PID names another process', async () => {
+  for (const env of [{ NOTIFY_SOCKET: '/run/x' }, { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '100000', WATCHDOG_PID: String(process.pid + 1) }]) {
+    const sent: string[][] = [];
+    const n = notifySystemd(target(), log, env, (a) => sent.push(a));
+    await sleep(150);
+    assert.deepEqual(sent, [], JSON.stringify(env));
+    n?.close();
+  }
 });
