@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import type { ActorLogic, AnyActorRef, Snapshot } from 'xstate';
 import type { PersisterConfig } from '../src/config/index.js';
 import type { MessageKind } from '../src/convert/index.js';
+import type { InspectorBatch, InspectorHub } from '../src/observe/inspector.js';
 import type { LogOptions } from '../src/observe/log.js';
 import type { Counts, PartitionOffsets, TopicStats, WriteObservation } from '../src/observe/stats.js';
 import { type Fault, FaultError } from '../src/ports/faults.js';
@@ -39,6 +40,8 @@ export interface ThreadedPipelineInput extends ThreadData {
   topic: string;
   /** The topic's counters in this thread: the pipeline's are added to them. */
   stats: TopicStats;
+  /** The live inspector, when on: the thread's actors are added to it. */
+  inspector?: InspectorHub;
   /** The thread's module (tests give their own); default src/pipeline-worker.ts. */
   entry?: URL;
 }
@@ -70,6 +73,8 @@ export type ThreadMessage =
   | { kind: 'report'; event: SupervisorReport }
   /** Counts since the last message; partitions as they are now; the writes since the last message. */
   | { kind: 'stats'; delta: Counts; partitions: [number, PartitionOffsets][]; writes: WriteObservation[] }
+  /** What the thread's actors did, for the live inspector (only when it is on). */
+  | { kind: 'inspect'; batch: InspectorBatch }
   /** `crashed`: the pipeline failed with an error (an actor error, exit 70), rather than ending with one in its output. */
   | { kind: 'done'; error?: ErrorData; crashed?: boolean };
 
@@ -96,7 +101,7 @@ export const threadedPipeline: ActorLogic<ThreadSnapshot, ThreadEvent, ThreadedP
 
   start: (snapshot, { self }) => {
     if (snapshot.status !== 'active') return;
-    const { place, config, log, stats, entry } = snapshot.input;
+    const { place, config, log, stats, entry, inspector } = snapshot.input;
     const data: ThreadData = { place, config, log };
     const worker = new Worker(entry ?? PIPELINE_WORKER, { workerData: data });
     threads.set(self, worker);
@@ -106,7 +111,7 @@ export const threadedPipeline: ActorLogic<ThreadSnapshot, ThreadEvent, ThreadedP
         stats.add(m.delta);
         stats.mergePartitions(m.partitions);
         for (const w of m.writes) stats.wrote(w);
-      }
+      } else if (m.kind === 'inspect') inspector?.add(m.batch);
       else if (m.crashed) self.send({ type: 'thread.error', error: reviveError(m.error ?? { name: 'Error', message: 'the pipeline failed' }) });
       else self.send({ type: 'thread.done', output: m.error ? { error: reviveError(m.error) } : {} });
     });

@@ -12,6 +12,7 @@ import { PointStore } from './influx/store.js';
 import { KafkaTopicConsumer } from './kafka/consumer.js';
 import { clientSecurity } from './kafka/security.js';
 import type { Logger, LogOptions } from './observe/log.js';
+import { InspectionRecorder, InspectorHub } from './observe/inspector.js';
 import { Monitor } from './observe/monitor.js';
 import { type MonitoringEndpoint, startMonitoring } from './observe/server.js';
 import { notifySystemd } from './observe/systemd.js';
@@ -126,9 +127,11 @@ export function runDaemon(config: PersisterConfig, log: Logger, logOptions: LogO
   const stats = new Map(enabledTopics(config).map(([kind, topic]) => [kind, new TopicStats(topic.topic)]));
   const places = pipelinePlaces(config);
   const threads = usesThreads(config);
+  const { enabled, inspector: inspecting } = config.monitoring;
+  const inspector = enabled && inspecting ? new InspectorHub(new InspectionRecorder(0)) : undefined;
   let pipelines: PipelineRef[];
   if (threads) {
-    pipelines = places.map((place) => ({ id: pipelineId(place), topic: topicOf(config, place.kind).topic, place, config, log: logOptions, stats: stats.get(place.kind)! }));
+    pipelines = places.map((place) => ({ id: pipelineId(place), topic: topicOf(config, place.kind).topic, place, config, log: logOptions, stats: stats.get(place.kind)!, inspector }));
   } else {
     const http = influxHttp(config);
     pipelines = places.map((place) => pipelineInput(config, place, http, log, stats.get(place.kind)!));
@@ -136,10 +139,16 @@ export function runDaemon(config: PersisterConfig, log: Logger, logOptions: LogO
   if (config.influxdb.ssl && !config.influxdb.verifySsl) log.warn({ url: influxUrl(config.influxdb) }, 'InfluxDB certificate not verified (verify_ssl = false)');
   const monitor = new Monitor([...stats.values()], pipelines.map((p) => p.id));
   const actor = createActor(supervisorMachine, {
+    id: 'supervisor',
     input: { pipelines, threads, settings: supervisionSettings(config.supervisor), log },
-    inspect: (event) => monitor.inspect(event),
+    inspect: inspector
+      ? (event) => {
+          monitor.inspect(event);
+          inspector.local.handle(event);
+        }
+      : (event) => monitor.inspect(event),
   });
-  const endpoint: Promise<MonitoringEndpoint | undefined> = config.monitoring.enabled ? startMonitoring(config.monitoring, monitor, log) : Promise.resolve(undefined);
+  const endpoint: Promise<MonitoringEndpoint | undefined> = enabled ? startMonitoring(config.monitoring, monitor, log, inspector) : Promise.resolve(undefined);
   const systemd = notifySystemd(monitor, log);
   const logProgress = (msg: string) => {
     for (const s of stats.values()) log.info(s.snapshot(), msg);

@@ -186,3 +186,27 @@ function dot(machine: AnyStateMachine): string {
 export function diagram(machine: AnyStateMachine, format: DiagramFormat): string {
   return format === 'dot' ? dot(machine) : mermaid(machine);
 }
+
+/** A machine's states as plain data (for the live inspector's page): nested, with their transitions. */
+export interface StateTree {
+  key: string;
+  type: Node['type'];
+  initial?: string;
+  states: StateTree[];
+  /** Transitions with a target: label and the target's path below the root (dot-separated). */
+  on: { label: string; target: string }[];
+}
+
+export function stateTree(machine: AnyStateMachine): StateTree {
+  const root = machine.root as unknown as Node;
+  const path = (n: Node) => n.id.slice(root.id.length + 1);
+  const all = edges(root);
+  const build = (n: Node): StateTree => ({
+    key: n === root ? root.id : n.key,
+    type: n.type,
+    initial: n.initial?.target[0]?.key,
+    states: Object.values(n.states).map(build),
+    on: all.filter((e) => (e.from === 'any' ? n === root : e.from === n)).map((e) => ({ label: e.label, target: path(e.to) })),
+  });
+  return build(root);
+}

@@ -9,6 +9,7 @@ import type { SupervisorReport } from '../actors/events.js';
 import { pipelineMachine, type PipelineOutput } from '../actors/pipeline.js';
 import { type Abort, errorData, type PipelineCommand, type ThreadData, type ThreadMessage } from '../actors/threaded.js';
 import { influxHttp, pipelineInput, topicOf } from './app.js';
+import { InspectionRecorder, UPDATE_MS } from './observe/inspector.js';
 import { createLogger } from './observe/log.js';
 import { type Counts, countsSince, NO_COUNTS, TopicStats, type WriteObservation } from './observe/stats.js';
 
@@ -41,6 +42,7 @@ function end(error?: unknown, crashed = false): void {
   if (ended) return;
   ended = true;
   clearInterval(statsTimer);
+  clearInterval(inspectTimer);
   postStats();
   if (error === undefined) post({ kind: 'done' });
   else post({ kind: 'done', error: errorData(error), crashed });
@@ -76,7 +78,17 @@ const host = setup({
   },
 });
 
-const actor = createActor(host);
+// The live inspector: what this thread's actors do goes to the main thread's view.
+const recorder = config.monitoring.enabled && config.monitoring.inspector ? new InspectionRecorder(threadId) : undefined;
+let inspectTimer: NodeJS.Timeout | undefined;
+if (recorder) {
+  recorder.watching = true;
+  inspectTimer = setInterval(() => {
+    const batch = recorder.take();
+    if (batch.actors.length > 0 || batch.events.length > 0 || batch.dropped > 0) post({ kind: 'inspect', batch });
+  }, UPDATE_MS);
+}
+const actor = createActor(host, recorder ? { inspect: (event) => recorder.handle(event) } : {});
 actor.subscribe({ error: (error) => end(error, true) });
 port.on('message', (command: PipelineCommand | Abort) => {
   if (command.type !== 'ABORT') {
@@ -87,6 +99,7 @@ port.on('message', (command: PipelineCommand | Abort) => {
   // the thread then ends by itself when nothing is left to do.
   ended = true;
   clearInterval(statsTimer);
+  clearInterval(inspectTimer);
   actor.stop();
   postStats();
   port.unref();

@@ -25,6 +25,12 @@ for t in "${targets[@]}"; do
     *) echo "== bringing up Kafka and InfluxDB" >&2; bash test/helpers/stack.sh up >&2; break ;;
   esac
 done
+# The browser test (test/fault/inspector.test.ts) drives Debian's Chromium; installed when missing.
+for t in "${targets[@]}"; do
+  case "$t" in
+    *fault*) echo "== Chromium for the browser test: $(bash test/helpers/chromium.sh)" >&2; break ;;
+  esac
+done
 
 echo "== running tests: ${targets[*]}" >&2
 exec node --test --test-concurrency=1 "${targets[@]}"

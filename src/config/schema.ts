@@ -187,6 +187,7 @@ const TABLE: SectionSpec[] = [
       { name: 'enabled', type: 'bool', default: 'true', help: 'Serve the monitoring endpoint.' },
       { name: 'bind_address', type: 'host', default: '127.0.0.1', help: 'Address to listen on: the loopback by default; 0.0.0.0 or :: for every interface (anyone who can reach it can read the metrics).' },
       { name: 'port', type: 'int', min: 0, max: 65535, default: '8091', help: 'TCP port; 0 picks a free one, which is logged. A port already in use is logged and the daemon goes on persisting without the endpoint.' },
+      { name: 'inspector', type: 'bool', default: 'false', help: 'Serve the live view of the actors at /inspector: their tree, states and context, each state machine with its active states, and the events between them. For debugging: it shows topics and counts, never passwords.' },
     ],
   },
   {

@@ -77,6 +77,8 @@ export interface MonitoringConfig {
   bindAddress: string;
   /** 0: a free port, picked when the endpoint starts. */
   port: number;
+  /** Serve /inspector. */
+  inspector: boolean;
 }
 
 export interface PersisterConfig {

@@ -5,6 +5,8 @@
  *   GET /healthz   200 while the event loop answers
  *   GET /readyz    200 when every consumer joined its group and every writer is up, 503 otherwise;
  *                  the JSON body says why not
+ *   GET /inspector the live view of the actors (src/observe/inspector.ts), when
+ *                  `[monitoring] inspector = true`; its stream is /inspector/events
  *
  * It never stops the daemon: a port already in use (or any other listening error) is logged and
  * the daemon goes on persisting without it.
@@ -13,6 +15,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MonitoringConfig } from '../config/index.js';
 import type { Logger } from './log.js';
+import { INSPECTOR_PAGE } from './inspector-page.js';
+import type { InspectorHub } from './inspector.js';
 import type { Health, Monitor } from './monitor.js';
 
 export interface MonitoringEndpoint {
@@ -32,7 +36,7 @@ function sendHealth(res: http.ServerResponse, health: Health): void {
   send(res, health.ok ? 200 : 503, 'application/json; charset=utf-8', `${JSON.stringify(health.body)}\n`);
 }
 
-async function handle(monitor: Monitor, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(monitor: Monitor, inspector: InspectorHub | undefined, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     send(res, 405, 'application/json; charset=utf-8', `${JSON.stringify({ error: `method ${req.method} not allowed` })}\n`);
@@ -51,15 +55,22 @@ async function handle(monitor: Monitor, req: http.IncomingMessage, res: http.Ser
     case '/readyz':
       sendHealth(res, monitor.readiness());
       return;
+    case '/inspector':
+    case '/inspector/events':
+      if (inspector === undefined) {
+        send(res, 404, 'application/json; charset=utf-8', `${JSON.stringify({ error: 'the inspector is off: set [monitoring] inspector = true' })}\n`);
+      } else if (path === '/inspector') send(res, 200, 'text/html; charset=utf-8', INSPECTOR_PAGE);
+      else inspector.attach(res);
+      return;
     default:
       send(res, 404, 'application/json; charset=utf-8', `${JSON.stringify({ error: `no such endpoint: ${path}`, endpoints: ENDPOINTS })}\n`);
   }
 }
 
 /** Starts listening; resolves with the endpoint, or undefined (logged) when it cannot listen. */
-export function startMonitoring(config: MonitoringConfig, monitor: Monitor, log: Logger): Promise<MonitoringEndpoint | undefined> {
+export function startMonitoring(config: MonitoringConfig, monitor: Monitor, log: Logger, inspector?: InspectorHub): Promise<MonitoringEndpoint | undefined> {
   const server = http.createServer((req, res) => {
-    handle(monitor, req, res).catch((err: unknown) => {
+    handle(monitor, inspector, req, res).catch((err: unknown) => {
       log.warn({ err, url: req.url }, 'monitoring request failed');
       if (!res.headersSent) send(res, 500, 'application/json; charset=utf-8', `${JSON.stringify({ error: String(err) })}\n`);
       else res.destroy();
@@ -77,11 +88,13 @@ export function startMonitoring(config: MonitoringConfig, monitor: Monitor, log:
     server.listen(config.port, config.bindAddress, () => {
       const { address, port } = server.address() as AddressInfo;
       const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-      log.info({ url, endpoints: ENDPOINTS }, 'monitoring endpoint listening');
+      const endpoints = inspector ? [...ENDPOINTS, '/inspector'] : ENDPOINTS;
+      log.info({ url, endpoints }, 'monitoring endpoint listening');
       resolve({
         url,
         close: () =>
           new Promise<void>((done) => {
+            inspector?.close();
             server.close(() => done());
             server.closeAllConnections();
           }),

@@ -39,7 +39,7 @@ describe('pipelines on worker threads', { timeout: 300_000 }, () => {
     const alarms = 400;
     await produce(stackRun.brokers, s.settings.metricsTopic, Array.from({ length: metrics }, (_, i) => sampleMetric(i).value));
     await produce(stackRun.brokers, s.settings.alarmsTopic, Array.from({ length: alarms }, (_, i) => sampleAlarm(i).value));
-    const daemon = stackRun.start({ ...s.settings, numProcessors: 2, metricsBatchSize: 500, alarmsBatchSize: 50, maxWaitSeconds: 1 });
+    const daemon = stackRun.start({ ...s.settings, numProcessors: 2, metricsBatchSize: 500, alarmsBatchSize: 50, maxWaitSeconds: 1, monitoring: { port: 0, inspector: true } });
     await s.waitForMetrics(metrics, 90_000);
     await s.waitForAlarms(alarms, 90_000);
     // Running once every pipeline has joined its group (the first may have read everything by then).
@@ -59,6 +59,18 @@ describe('pipelines on worker threads', { timeout: 300_000 }, () => {
       text = await (await fetch(`${url}/metrics`)).text();
     }
     for (const w of want) assert.ok(text.split('\n').includes(w), `${w} in /metrics`);
+    // The live inspector sees the threads' actors: their writers, each on its own thread.
+    const stream = await fetch(`${url}/inspector/events`);
+    const reader = stream.body!.getReader();
+    let first = '';
+    while (!first.includes('\n\n')) first += new TextDecoder().decode((await reader.read()).value);
+    void reader.cancel();
+    const hello = JSON.parse(first.split('\ndata: ')[1].split('\n')[0]) as { actors: { name: string; machine?: string; thread: number }[] };
+    const writers = hello.actors.filter((a) => a.machine === 'writer');
+    assert.equal(writers.length, 4, `a writer per pipeline: ${JSON.stringify(hello.actors.map((a) => [a.name, a.thread]))}`);
+    assert.equal(new Set(writers.map((w) => w.thread)).size, 4, 'each on its own thread');
+    assert.ok(writers.every((w) => w.thread > 0));
+    assert.ok(hello.actors.some((a) => a.machine === 'supervisor' && a.thread === 0));
     assert.equal((await daemon.stop()).code, 0, daemon.tail());
 
     const started = daemon.logs.find((l) => l.msg === 'started');

@@ -109,7 +109,7 @@ describe('defaults', () => {
         stopTimeoutSeconds: 60,
         pipelineThreads: 'auto',
       },
-      monitoring: { enabled: true, bindAddress: '127.0.0.1', port: 8091 },
+      monitoring: { enabled: true, bindAddress: '127.0.0.1', port: 8091, inspector: false },
       warnings: [],
     });
     assert.equal(c.logFile, undefined);
