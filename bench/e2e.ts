@@ -23,6 +23,8 @@
  *                        installs it (once) and says where; BENCH_REFERENCE=false leaves it out
  *   BENCH_CEILING        false leaves out the ceiling (line protocol written straight to InfluxDB)
  *   BENCH_INFLUX_GZIP    true: [influxdb] gzip = true
+ *   BENCH_INSPECTOR      true: also runs this persister with the live inspector on and a page's
+ *                        event stream open, alternately with it off (results: <date>-<kind>-inspector.json)
  *   BENCH_STACK_JSON     a stack.json of a stack already running (default: bring up this
  *                        checkout's test/helpers/stack.sh)
  *
@@ -62,6 +64,7 @@ const SERIES = Number(process.env.BENCH_SERIES ?? 12_000);
 const GZIP = process.env.BENCH_INFLUX_GZIP === 'true';
 const WITH_REFERENCE = process.env.BENCH_REFERENCE !== 'false';
 const WITH_CEILING = process.env.BENCH_CEILING !== 'false';
+const WITH_INSPECTOR = process.env.BENCH_INSPECTOR === 'true';
 const INFLUX_BATCH = 10_000; // [influxdb] batch_size, the default of both persisters
 const POLL_MS = 200;
 
@@ -85,7 +88,7 @@ async function storedPoints(influx: InfluxHttp, database: string): Promise<numbe
 }
 
 interface PersisterRun {
-  contender: 'this' | 'reference';
+  contender: Contender;
   run: number;
   seconds: number;
   msgsPerSecond: number;
@@ -96,6 +99,9 @@ interface PersisterRun {
   maxProcesses: number;
   storedPoints: number;
 }
+
+/** `inspector`: this persister with `[monitoring] inspector = true` and a page's event stream open. */
+type Contender = 'this' | 'inspector' | 'reference';
 
 interface CeilingRun {
   contender: 'ceiling';
@@ -108,7 +114,7 @@ interface CeilingRun {
 async function runPersister(
   s: Stack,
   topic: string,
-  contender: 'this' | 'reference',
+  contender: Contender,
   run: number,
   referenceCommand: string | undefined,
 ): Promise<PersisterRun> {
@@ -129,6 +135,7 @@ async function runPersister(
     maxWaitSeconds: 30,
     influxGzip: GZIP,
     numProcessors: PROCESSORS,
+    monitoring: { port: 0, inspector: contender === 'inspector' },
   });
   const groupId = `${id}_${KIND === 'metrics' ? 'metrics' : 'alarms'}`;
   const admin = benchKafka(brokers).admin();
@@ -140,6 +147,7 @@ async function runPersister(
       ? new Daemon([], {}, [referenceCommand!, '--config-file', config], 2000)
       : new Daemon(['--config-file', config], {}, undefined, 2000);
   const meter = new TreeMeter(daemon.child.pid!);
+  const page = contender === 'inspector' ? watchInspector(daemon) : undefined;
   let seconds: number;
   let figures: TreeFigures;
   try {
@@ -160,9 +168,11 @@ async function runPersister(
     }
   } finally {
     meter.stop();
+    page?.stop();
     await admin.disconnect();
     await stopTree(daemon);
   }
+  if (page) log(`${label} the inspector's stream sent ${fmt(page.bytes())} bytes\n`);
   log(`\r${label} ${MESSAGES} in ${seconds.toFixed(2)} s, CPU ${figures.cpuSeconds.toFixed(2)} s, peak RSS ${MiB(figures.peakRssMiB)} MiB\n`);
   const influx = new InfluxHttp({ url: s.influx.url });
   const stored = await storedPoints(influx, database);
@@ -181,6 +191,20 @@ async function runPersister(
     maxProcesses: figures.maxProcesses,
     storedPoints: stored,
   };
+}
+
+/** A page of the live inspector, open on the daemon while it runs: its event stream read and discarded. */
+function watchInspector(daemon: Daemon): { stop(): void; bytes(): number } {
+  const abort = new AbortController();
+  let bytes = 0;
+  void (async () => {
+    const line = await daemon.waitForLog((l) => l.msg === 'monitoring endpoint listening', 60_000);
+    const res = await fetch(`${String(line.url)}/inspector/events`, { signal: abort.signal });
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) bytes += chunk.length;
+  })().catch((err: unknown) => {
+    if (!abort.signal.aborted) log(`inspector stream failed: ${String(err)}\n`);
+  });
+  return { stop: () => abort.abort(), bytes: () => bytes };
 }
 
 /** SIGTERM to the root; SIGKILL after 15 s; then any descendant left behind (re-parented) is ended. */
@@ -238,8 +262,9 @@ function median(values: number[]): number {
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function table(runs: (PersisterRun | CeilingRun)[]): string {
-  const of = (c: 'this' | 'reference') => runs.filter((r): r is PersisterRun => r.contender === c);
+  const of = (c: Contender) => runs.filter((r): r is PersisterRun => r.contender === c);
   const ours = of('this');
+  const inspected = of('inspector');
   const ref = of('reference');
   const rows: string[] = [
     `${KIND}: ${fmt(MESSAGES)} messages, ${PARTITIONS} partitions, num_processors ${PROCESSORS}, batch_size ${BATCH_SIZE}${KIND === 'metrics' ? `, ${fmt(SERIES)} series` : ''}, medians of ${RUNS} run(s)`,
@@ -250,7 +275,12 @@ function table(runs: (PersisterRun | CeilingRun)[]): string {
   const row = (name: string, rs: PersisterRun[]) =>
     `| ${name} | ${fmt(median(rs.map((r) => r.msgsPerSecond)))} | ${fmt(median(rs.map((r) => r.cpuSecondsPerMillion)), 1)} | ${fmt(median(rs.map((r) => r.peakRssMiB)))} | ${fmt(median(rs.map((r) => r.peakPssMiB)))} | ${Math.max(...rs.map((r) => r.maxProcesses))} |`;
   if (ours.length) rows.push(row('this persister', ours));
+  if (inspected.length) rows.push(row('this persister, inspector open', inspected));
   if (ref.length) rows.push(row('monasca-persister 9.0.0', ref));
+  if (ours.length && inspected.length) {
+    const ratio = (f: (r: PersisterRun) => number) => `${(median(inspected.map(f)) / median(ours.map(f))).toFixed(3)}x`;
+    rows.push(`| ratio inspector open / not | ${ratio((r) => r.msgsPerSecond)} | ${ratio((r) => r.cpuSecondsPerMillion)} | ${ratio((r) => r.peakRssMiB)} | ${ratio((r) => r.peakPssMiB)} | |`);
+  }
   if (ours.length && ref.length) {
     const ratio = (f: (r: PersisterRun) => number) => `${(median(ours.map(f)) / median(ref.map(f))).toFixed(2)}x`;
     rows.push(
@@ -283,6 +313,7 @@ async function main(): Promise<void> {
   const runs: (PersisterRun | CeilingRun)[] = [];
   for (let run = 1; run <= RUNS; run++) {
     runs.push(await runPersister(s, topic, 'this', run, undefined));
+    if (WITH_INSPECTOR) runs.push(await runPersister(s, topic, 'inspector', run, undefined));
     if (referenceCommand) runs.push(await runPersister(s, topic, 'reference', run, referenceCommand));
     if (WITH_CEILING) {
       for (const writers of [1, 2]) runs.push(await runCeiling(s, ceilingRequests, `bench_ceiling_${uniqueName('')}`, writers, run));
@@ -294,7 +325,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${date}-${KIND}${PROCESSORS > 1 ? `-${PROCESSORS}-processors` : ''}.json`);
+  const file = join(dir, `${date}-${KIND}${PROCESSORS > 1 ? `-${PROCESSORS}-processors` : ''}${WITH_INSPECTOR ? '-inspector' : ''}.json`);
   const result = {
     date: new Date().toISOString(),
     kind: KIND,
