@@ -1,6 +1,7 @@
 /** The converter actor: fetched batches in, converted batches out. Pure but for counting and logging its drops. */
 import { enqueueActions, setup } from 'xstate';
 import { type ConvertedBatch, convertBatch, type MessageKind, type Routing } from '../src/convert/index.js';
+import type { DropLog } from '../src/observe/drop-log.js';
 import type { Logger } from '../src/observe/log.js';
 import type { TopicStats } from '../src/observe/stats.js';
 import type { BatchConverted, ConverterEvent } from './events.js';
@@ -8,6 +9,8 @@ import type { BatchConverted, ConverterEvent } from './events.js';
 export interface ConverterSettings {
   kind: MessageKind;
   routing: Routing;
+  /** Where drops are logged (a flood is summarized); they are counted in stats whether logged or not. */
+  drops: DropLog;
 }
 
 export interface ConverterInput extends ConverterSettings {
@@ -26,9 +29,7 @@ export const converterMachine = setup({
       const { converted, topic } = params;
       context.stats.add({ fetched: converted.messageCount });
       context.stats.addDrops(converted.drops.map((d) => d.kind));
-      for (const d of converted.drops) {
-        context.log.warn({ topic, partition: d.partition, offset: d.offset, reason: d.reason }, 'message dropped');
-      }
+      for (const d of converted.drops) context.drops.dropped(d.kind, { topic, partition: d.partition, offset: d.offset, reason: d.reason }, 'message dropped');
     },
   },
 }).createMachine({

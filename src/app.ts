@@ -12,6 +12,7 @@ import { PointStore } from './influx/store.js';
 import { KafkaTopicConsumer } from './kafka/consumer.js';
 import { clientSecurity } from './kafka/security.js';
 import type { Logger, LogOptions } from './observe/log.js';
+import { DropLog } from './observe/drop-log.js';
 import { InspectionRecorder, InspectorHub } from './observe/inspector.js';
 import { Monitor } from './observe/monitor.js';
 import { type MonitoringEndpoint, startMonitoring } from './observe/server.js';
@@ -71,6 +72,7 @@ export function pipelineInput(config: PersisterConfig, place: PipelinePlace, htt
   const id = pipelineId(place);
   const plog = log.child({ actor: id, topic: topic.topic });
   const security = clientSecurity(topic);
+  const drops = new DropLog(plog);
   return {
     id,
     topic: topic.topic,
@@ -88,12 +90,13 @@ export function pipelineInput(config: PersisterConfig, place: PipelinePlace, htt
       maxInFlight: 2 * Math.max(topic.batchSize, 1000),
       contactEveryMs: CONTACT_EVERY_MS,
     },
-    converter: { kind: place.kind, routing: { databaseName: influxdb.databaseName, dbPerTenant: influxdb.dbPerTenant } },
+    converter: { kind: place.kind, routing: { databaseName: influxdb.databaseName, dbPerTenant: influxdb.dbPerTenant }, drops },
     writer: {
       store: new PointStore(http, {
         pointsPerRequest: influxdb.batchSize,
         retentionHours: influxdb.defaultRetentionHours,
         log: plog,
+        drops,
       }),
       batchSize: topic.batchSize,
       maxWaitMs: secondsToMs(topic.maxWaitTimeSeconds),
@@ -165,6 +168,8 @@ export function runDaemon(config: PersisterConfig, log: Logger, logOptions: LogO
       clearInterval(progress);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      // the drops not logged one by one since the last summary (threads do theirs when they end)
+      if (!threads) for (const p of pipelines as PipelineInput[]) p.converter.drops.close();
       logProgress('final counts');
       systemd?.close();
       void endpoint.then((e) => e?.close()).finally(() => resolve(code));

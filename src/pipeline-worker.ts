@@ -43,6 +43,7 @@ function end(error?: unknown, crashed = false): void {
   ended = true;
   clearInterval(statsTimer);
   clearInterval(inspectTimer);
+  input.converter.drops.close();
   postStats();
   if (error === undefined) post({ kind: 'done' });
   else post({ kind: 'done', error: errorData(error), crashed });
@@ -101,6 +102,7 @@ port.on('message', (command: PipelineCommand | Abort) => {
   clearInterval(statsTimer);
   clearInterval(inspectTimer);
   actor.stop();
+  input.converter.drops.close();
   postStats();
   port.unref();
 });

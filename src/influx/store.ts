@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { joinLines, type LineBlock, regroup, splitLines } from '../convert/lines.js';
+import { DropLog } from '../observe/drop-log.js';
 import type { BatchStore, StoreReport } from '../ports/store.js';
 import type { InfluxHttp } from './client.js';
 import { InfluxError, InfluxErrorCode } from './errors.js';
@@ -16,15 +17,21 @@ export interface StoreOptions {
   /** `[influxdb] default_retention_hours`: the retention policy of databases created here. */
   retentionHours: number;
   log: Logger;
+  /** Where points InfluxDB refuses are logged (a flood is summarized); by default a log of its own. */
+  drops?: DropLog;
 }
 
 const SPLITTABLE: ReadonlySet<string> = new Set([InfluxErrorCode.BAD_REQUEST, InfluxErrorCode.REQUEST_TOO_LARGE]);
 
 export class PointStore implements BatchStore {
+  private readonly drops: DropLog;
+
   constructor(
     private readonly http: InfluxHttp,
     private readonly options: StoreOptions,
-  ) {}
+  ) {
+    this.drops = options.drops ?? new DropLog(options.log);
+  }
 
   /** Resolves once every line is stored or refused for good; rejects with an InfluxError otherwise. */
   async store(linesByDatabase: ReadonlyMap<string, readonly LineBlock[]>, signal?: AbortSignal): Promise<StoreReport> {
@@ -52,7 +59,7 @@ export class PointStore implements BatchStore {
     } catch (err) {
       if (!(err instanceof InfluxError) || !SPLITTABLE.has(err.code)) throw err;
       if (lines.count === 1) {
-        this.options.log.warn({ database, line: lines.text.slice(0, 1000), err: err.message }, 'InfluxDB refused a point; dropped');
+        this.drops.dropped('refused', { database, line: lines.text.slice(0, 1000), err: err.message }, 'InfluxDB refused a point; dropped');
         return { stored: 0, refused: 1 };
       }
       const all = splitLines(lines);

@@ -13,6 +13,7 @@ import type { WriterSettings } from '../../actors/writer.js';
 import { ESCALATION_FLUSH_MS, type SupervisionSettings, supervisorMachine } from '../../actors/supervisor.js';
 import { ExitCode } from '../../src/exit-codes.js';
 import { TopicStats } from '../../src/observe/stats.js';
+import { DropLog } from '../../src/observe/drop-log.js';
 import { FakeKafka, FakeStore, type Journal } from '../helpers/fakes.js';
 
 const silent = pino({ level: 'silent' });
@@ -44,7 +45,7 @@ class Harness {
       id: 'metrics-0',
       topic: 'metrics',
       consumer: { connect: () => this.kafka, maxInFlight: 2_000, contactEveryMs: 1_000 },
-      converter: { kind: 'metrics', routing: { databaseName: 'mon', dbPerTenant: false } },
+      converter: { kind: 'metrics', routing: { databaseName: 'mon', dbPerTenant: false }, drops: new DropLog(silent) },
       writer: { store: this.store, batchSize: 10, maxWaitMs: 5_000, retry: { attempts: 3, initialMs: 100, maxMs: 1_000 }, ...pipeline.writer },
       restart: { ...RESTART, ...pipeline.restart },
       log: silent,
