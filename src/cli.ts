@@ -22,6 +22,7 @@ import {
   type ParsedArgs,
 } from './config/index.js';
 import { convertMessage, Drop, type MessageKind } from './convert/index.js';
+import { runChecks } from './check.js';
 import { diagram, MACHINES } from './diagram.js';
 import { ExitCode } from './exit-codes.js';
 import { tuneHeap } from './heap.js';
@@ -121,6 +122,14 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.rest[0] === 'convert') return convert(args.rest[1]);
   if (args.rest[0] === 'config') return printConfig(args);
+  if (args.rest[0] === 'check') {
+    if (args.rest.length > 1) {
+      process.stderr.write(`monasca-persister: unexpected argument ${args.rest[1]}\n\n${USAGE}\n`);
+      return ExitCode.USAGE;
+    }
+    const { files, warnings } = resolveConfigFiles(args);
+    return runChecks(files, (line) => process.stdout.write(`${line}\n`), warnings);
+  }
   if (args.rest.length > 0) {
     process.stderr.write(`monasca-persister: unexpected argument ${args.rest[0]}\n\n${USAGE}\n`);
     return ExitCode.USAGE;

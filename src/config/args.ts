@@ -7,6 +7,7 @@ import { ConfigError, UsageError } from './errors.js';
 
 export const USAGE = `Usage: monasca-persister [--config-file FILE]... [--config-dir DIR]... [--version] [-h|--help]
        monasca-persister config [--config-file FILE]... [--config-dir DIR]...
+       monasca-persister check [--config-file FILE]... [--config-dir DIR]...
 
   --config-file FILE  read FILE; repeatable, later files override earlier ones
   --config-dir DIR    then read every *.conf in DIR, in sorted order; repeatable
@@ -14,6 +15,10 @@ export const USAGE = `Usage: monasca-persister [--config-file FILE]... [--config
   -h, --help          print this help and exit
   config              print the configuration these files give (defaults, $ references and
                       [kafka] inheritance resolved, passwords as ***) as an INI file, and exit
+  check               check the configuration (every problem at once), then each enabled topic's
+                      Kafka brokers and topic and InfluxDB (credentials, database, retention
+                      policy), one line per check; writes nothing, joins no consumer group.
+                      Exit 0, 78 (a configuration fault) or 69 (a service unreachable)
 
 Without --config-file the first that exists of ~/.monasca/monasca-persister.conf,
 ~/monasca-persister.conf, /etc/monasca/monasca-persister.conf and /etc/monasca-persister.conf

@@ -26,6 +26,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** Several problems of a configuration, each a ConfigError; the message has one line for each. */
+export class ConfigProblems extends ConfigError {
+  constructor(readonly problems: readonly ConfigError[]) {
+    super(problems.map((p) => p.message).join('\n'), problems[0]);
+    this.name = 'ConfigProblems';
+  }
+}
+
 /** A bad command line: exit status 64 (EX_USAGE). */
 export class UsageError extends ConfigError {
   override readonly exitCode: ExitCode = ExitCode.USAGE;

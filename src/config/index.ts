@@ -1,4 +1,4 @@
-export { ConfigError, UsageError, type ConfigLocation } from './errors.js';
+export { ConfigError, ConfigProblems, UsageError, type ConfigLocation } from './errors.js';
 export type { InfluxConfig, MonitoringConfig, PersisterConfig, RepositoriesConfig, SupervisorConfig, TopicConfig, TopicSection } from './types.js';
 export { parseArgs, resolveConfigFiles, USAGE, type ParsedArgs, type SearchEnv } from './args.js';
 export { loadConfig, loadEffectiveConfig, redactedConfig, type EffectiveOptions } from './load.js';

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { convert, InvalidValue } from './convert.js';
-import { ConfigError, REDACTED } from './errors.js';
+import { ConfigError, ConfigProblems, REDACTED } from './errors.js';
 import { normalizeSection, parseIni } from './ini.js';
 import { findOption, findSection, SCHEMA, SUPPORTED_DRIVERS, type OptionSpec } from './schema.js';
 import type { InfluxConfig, MonitoringConfig, PersisterConfig, RepositoriesConfig, SupervisorConfig, TopicConfig, TopicSection } from './types.js';
@@ -46,6 +46,8 @@ const SECRET_KEYS = new Set(SCHEMA.flatMap((s) => s.options.filter((o) => o.secr
 class Resolver {
   private readonly cache = new Map<string, Resolved>();
   private readonly active: string[] = [];
+  /** Every problem found so far (each once): all of them are reported together. */
+  readonly problems: ConfigError[] = [];
 
   constructor(
     private readonly settings: Settings,
@@ -114,6 +116,10 @@ class Resolver {
     return new ConfigError(`${file}: [${section}] ${option}${shown}: ${reason}`, { file, section, option, value });
   }
 
+  problem(e: ConfigError): void {
+    if (!this.problems.some((p) => p.message === e.message)) this.problems.push(e);
+  }
+
   /** A topic section's copy of a [kafka] option that is set in neither: unset too, not empty. */
   private inheritsUnset(section: string, spec: OptionSpec): boolean {
     if (section === 'kafka' || this.setting(section, spec.name) || spec.default !== `$kafka.${spec.name}`) return false;
@@ -129,14 +135,20 @@ class Resolver {
       values.set(section.name, converted);
       for (const spec of section.options) {
         if (spec.unused) continue;
-        const r = this.resolve(section.name, spec);
-        if (r.text === undefined || (spec.default === undefined && r.text.trim() === '') || this.inheritsUnset(section.name, spec)) continue;
         try {
-          const value = convert(spec, r.text);
-          if (value !== undefined) converted.set(spec.name, value);
+          const r = this.resolve(section.name, spec);
+          if (r.text === undefined || (spec.default === undefined && r.text.trim() === '') || this.inheritsUnset(section.name, spec)) continue;
+          try {
+            const value = convert(spec, r.text);
+            if (value !== undefined) converted.set(spec.name, value);
+          } catch (e) {
+            if (e instanceof InvalidValue) throw this.error(section.name, spec, r, e.message);
+            throw e;
+          }
         } catch (e) {
-          if (e instanceof InvalidValue) throw this.error(section.name, spec, r, e.message);
-          throw e;
+          // a bad value, or a bad reference: noted, and the other options are read on
+          if (e instanceof ConfigError) this.problem(e);
+          else throw e;
         }
       }
     }
@@ -188,7 +200,10 @@ function camelize(values: Map<string, unknown>): Record<string, unknown> {
  */
 export type EffectiveOptions = ReadonlyMap<string, ReadonlyMap<string, unknown>>;
 
-/** Reads the files in order (later ones win) and checks every value. Throws ConfigError. */
+/**
+ * Reads the files in order (later ones win) and checks every value. Throws ConfigError, naming
+ * every problem found (ConfigProblems when there are several).
+ */
 export function loadConfig(files: string[]): PersisterConfig {
   return loadEffectiveConfig(files).config;
 }
@@ -203,41 +218,49 @@ export function loadEffectiveConfig(files: string[]): { config: PersisterConfig;
   const resolver = new Resolver(readSettings(files, warn), lastFile);
   const values = resolver.values();
   const get = (section: string, name: string): unknown => values.get(section)!.get(name);
-  const fail = (section: string, name: string, reason: string): ConfigError => {
+  const fail = (section: string, name: string, reason: string): void => {
     const spec = findOption(section, name)!.spec;
-    return resolver.error(section, spec, resolver.resolve(section, spec), reason);
+    resolver.problem(resolver.error(section, spec, resolver.resolve(section, spec), reason));
   };
 
   const inUse = new Set<string>();
   for (const p of PIPELINES) {
     if (!get(p.topic, 'enabled')) continue;
-    if (p.unsupported) throw fail(p.topic, 'enabled', p.unsupported);
-    const driver = get('repositories', p.driver) as string;
-    if (!SUPPORTED_DRIVERS.includes(driver)) {
-      throw fail('repositories', p.driver, `the ${driver} driver is not supported yet (supported: ${SUPPORTED_DRIVERS.join(', ')})`);
+    if (p.unsupported) {
+      fail(p.topic, 'enabled', p.unsupported);
+      continue;
     }
-    inUse.add(driver);
-    const protocol = get(p.topic, 'security_protocol') as string;
-    if (protocol.startsWith('SASL_')) {
+    // An option whose value was refused has none here: the checks that need it are left out.
+    const driver = get('repositories', p.driver) as string | undefined;
+    if (driver !== undefined && !SUPPORTED_DRIVERS.includes(driver)) {
+      fail('repositories', p.driver, `the ${driver} driver is not supported yet (supported: ${SUPPORTED_DRIVERS.join(', ')})`);
+    } else if (driver !== undefined) inUse.add(driver);
+    const protocol = get(p.topic, 'security_protocol') as string | undefined;
+    if (protocol?.startsWith('SASL_')) {
       for (const name of ['sasl_plain_username', 'sasl_plain_password']) {
-        if (!get(p.topic, name)) throw fail(p.topic, name, `is required with security_protocol = ${protocol}`);
+        if (!get(p.topic, name)) fail(p.topic, name, `is required with security_protocol = ${protocol}`);
       }
     }
     if (!get(p.topic, 'ssl_certfile') !== !get(p.topic, 'ssl_keyfile')) {
-      throw fail(p.topic, get(p.topic, 'ssl_certfile') ? 'ssl_keyfile' : 'ssl_certfile', 'ssl_certfile and ssl_keyfile are set together (a client certificate and its key)');
+      fail(p.topic, get(p.topic, 'ssl_certfile') ? 'ssl_keyfile' : 'ssl_certfile', 'ssl_certfile and ssl_keyfile are set together (a client certificate and its key)');
     }
   }
-  if (inUse.size === 0) {
+  if (inUse.size === 0 && resolver.problems.length === 0) {
     warn(`No pipeline is enabled (${PIPELINES.map((p) => `[${p.topic}]`).join(', ')} all have enabled = false): the persister has nothing to do.`);
   }
-  if (inUse.has('influxdb') && get('influxdb', 'ip_address') === undefined) {
+  const refused = (section: string, option: string) => resolver.problems.some((p) => p.section === section && p.option === option);
+  if (inUse.has('influxdb') && get('influxdb', 'ip_address') === undefined && !refused('influxdb', 'ip_address')) {
     const file = resolver.setting('influxdb', 'ip_address')?.file ?? lastFile;
-    throw new ConfigError(`${file}: [influxdb] ip_address is required when an InfluxDB driver is in use (the IP address or host name of InfluxDB)`, {
-      file,
-      section: 'influxdb',
-      option: 'ip_address',
-    });
+    resolver.problem(
+      new ConfigError(`${file}: [influxdb] ip_address is required when an InfluxDB driver is in use (the IP address or host name of InfluxDB)`, {
+        file,
+        section: 'influxdb',
+        option: 'ip_address',
+      }),
+    );
   }
+  if (resolver.problems.length === 1) throw resolver.problems[0];
+  if (resolver.problems.length > 1) throw new ConfigProblems(resolver.problems);
 
   const options = new Map(
     [...values].map(([section, converted]) => [

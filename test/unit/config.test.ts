@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseIni } from '../../src/config/ini.js';
 import {
   ConfigError,
+  ConfigProblems,
   formatIni,
   loadConfig,
   loadEffectiveConfig,
@@ -785,5 +786,47 @@ describe('the effective configuration as INI', () => {
     const { config, options } = loadEffectiveConfig([file]);
     assert.equal(config.metrics.topic, 'x\n y');
     throwsConfigError(() => formatIni(options, [file]), ['[kafka_metrics] topic', 'cannot be written']);
+  });
+});
+
+describe('every problem at once', () => {
+  test('each bad value, bad reference and missing requirement of a file is reported, each naming file, section, option and value', () => {
+    const file = write(`[influxdb]
+port = eighty
+batch_size = -3
+database_name = $nowhere
+[kafka_metrics]
+security_protocol = SASL_PLAINTEXT
+[supervisor]
+max_restarts = many
+`);
+    let err: unknown;
+    try {
+      loadConfig([file]);
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof ConfigProblems, String(err));
+    const lines = err.message.split('\n');
+    assert.equal(lines.length, err.problems.length);
+    for (const [pattern, section, option] of [
+      [/\[influxdb\] port = "eighty": /, 'influxdb', 'port'],
+      [/\[influxdb\] batch_size = "-3": /, 'influxdb', 'batch_size'],
+      [/\[influxdb\] database_name = "\$nowhere": an unknown reference/, 'influxdb', 'database_name'],
+      [/\[kafka_metrics\] sasl_plain_username .*: is required with security_protocol = SASL_PLAINTEXT/, 'kafka_metrics', 'sasl_plain_username'],
+      [/\[supervisor\] max_restarts = "many": /, 'supervisor', 'max_restarts'],
+      [/\[influxdb\] ip_address is required/, 'influxdb', 'ip_address'],
+    ] as const) {
+      const p: ConfigError | undefined = err.problems.find((x) => pattern.test(x.message));
+      assert.ok(p, `${pattern} in:\n${err.message}`);
+      assert.equal(p.section, section);
+      assert.equal(p.option, option);
+      assert.ok(p.message.startsWith(`${file}: `), p.message);
+    }
+    assert.equal(err.exitCode, 78);
+  });
+
+  test('one problem is a ConfigError of its own, as before', () => {
+    assert.throws(() => load('[supervisor]\nmax_restarts = many\n'), (e: unknown) => e instanceof ConfigError && !(e instanceof ConfigProblems) && /max_restarts = "many"/.test(e.message));
   });
 });

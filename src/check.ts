@@ -1,0 +1,165 @@
+/**
+ * `monasca-persister check`: whether a configuration and the services it names work, before a
+ * production daemon is restarted with it. It reads the configuration and reports every problem at
+ * once; then, for a valid one, connects to each enabled topic's Kafka brokers (the topic must
+ * exist) and to InfluxDB (the credentials, the database or the right to create it, its default
+ * retention policy). One line per check, `ok` or `FAIL` with what to fix. It writes nothing and
+ * joins no consumer group.
+ *
+ * Exit status: 0 when every check passed; 78 when one found a configuration fault (a bad value, a
+ * missing topic, refused credentials...); otherwise 69 when a service could not be reached.
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { enabledTopics, influxHttp } from './app.js';
+import { ConfigError, ConfigProblems, loadConfig, type PersisterConfig } from './config/index.js';
+import { ExitCode } from './exit-codes.js';
+import { influxUrl, quoteIdentifier } from './influx/client.js';
+import { InfluxError } from './influx/errors.js';
+import { classifyKafkaError } from './kafka/errors.js';
+import { clientSecurity } from './kafka/security.js';
+import { Fault, faultOf } from './ports/faults.js';
+import { causes } from './tls.js';
+
+type Outcome = 'ok' | 'warn' | 'config' | 'unreachable';
+
+export interface CheckLine {
+  outcome: Outcome;
+  what: string;
+  detail: string;
+}
+
+const LABEL: Record<Outcome, string> = { ok: 'ok  ', warn: 'warn', config: 'FAIL', unreachable: 'FAIL' };
+
+export function formatLine(l: CheckLine): string {
+  return `${LABEL[l.outcome]} ${l.what}: ${l.detail}`;
+}
+
+/** How long a service may take to answer a check. */
+const TIMEOUT_MS = 5_000;
+
+async function checkKafka(config: PersisterConfig, report: (l: CheckLine) => void): Promise<void> {
+  for (const [, topic] of enabledTopics(config)) {
+    const what = `kafka [${topic.section}] ${topic.uri.join(',')}`;
+    const kafka = new Kafka({
+      clientId: topic.clientId,
+      brokers: topic.uri,
+      ...clientSecurity(topic),
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: TIMEOUT_MS,
+      requestTimeout: TIMEOUT_MS,
+      retry: { retries: 1, initialRetryTime: 300 },
+    });
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const meta = await admin.fetchTopicMetadata({ topics: [topic.topic] });
+      const partitions = meta.topics[0]?.partitions.length ?? 0;
+      report({ outcome: 'ok', what, detail: `connected; topic ${topic.topic} has ${partitions} partition${partitions === 1 ? '' : 's'}` });
+    } catch (err) {
+      const missing = [...causes(err)].some((e) => e.type === 'UNKNOWN_TOPIC_OR_PARTITION');
+      if (missing) {
+        report({ outcome: 'config', what, detail: `topic ${topic.topic} does not exist: create it, or fix [${topic.section}] topic` });
+        continue;
+      }
+      const fault = classifyKafkaError(err, topic.topic);
+      report(
+        fault.fault === Fault.CONFIGURATION
+          ? { outcome: 'config', what, detail: fault.message }
+          : { outcome: 'unreachable', what, detail: `no broker answered (${err instanceof Error ? err.message : String(err)}): check [${topic.section}] uri and that Kafka runs` },
+      );
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+}
+
+function influxFailure(what: string, err: unknown): CheckLine {
+  const detail = err instanceof Error ? err.message : String(err);
+  return { outcome: faultOf(err) === Fault.CONFIGURATION ? 'config' : 'unreachable', what, detail };
+}
+
+async function checkInflux(config: PersisterConfig, report: (l: CheckLine) => void): Promise<void> {
+  const { influxdb } = config;
+  const what = `influxdb ${influxUrl(influxdb)}`;
+  const http = influxHttp(config);
+  let databases: string[];
+  try {
+    const r = await http.query('SHOW DATABASES');
+    databases = (r[0]?.series?.[0]?.values ?? []).map((v) => String(v[0]));
+    report({ outcome: 'ok', what, detail: influxdb.user ? `credentials of user ${influxdb.user} accepted` : 'answered (no credentials configured)' });
+  } catch (err) {
+    report(influxFailure(what, err));
+    return;
+  }
+  // Creating databases needs admin rights, which SHOW USERS needs too (without authentication, anyone has them).
+  const mayCreate = async () => {
+    try {
+      await http.query('SHOW USERS');
+      return true;
+    } catch (err) {
+      if (err instanceof InfluxError && faultOf(err) !== Fault.CONFIGURATION) throw err;
+      return false;
+    }
+  };
+  const database = influxdb.databaseName;
+  try {
+    if (influxdb.dbPerTenant) {
+      const existing = databases.filter((d) => d.startsWith(`${database}_`)).length;
+      const creatable = await mayCreate();
+      report({
+        outcome: creatable ? 'ok' : 'config',
+        what: `${what} databases ${database}_<tenant>`,
+        detail: `${existing} exist${creatable ? '; the others are created on their first write' : `; user ${influxdb.user} may not create the others: grant it admin rights, or create them beforehand`}`,
+      });
+      return;
+    }
+    if (!databases.includes(database)) {
+      const creatable = await mayCreate();
+      report({
+        outcome: creatable ? 'ok' : 'config',
+        what: `${what} database ${database}`,
+        detail: creatable
+          ? `does not exist yet: created on the first write${influxdb.defaultRetentionHours > 0 ? `, with the default retention policy ${influxdb.defaultRetentionHours}h` : ''}`
+          : `does not exist, and user ${influxdb.user} may not create it: create it, or fix [influxdb] database_name`,
+      });
+      return;
+    }
+    const policies = await http.query(`SHOW RETENTION POLICIES ON ${quoteIdentifier(database)}`);
+    const rows = policies[0]?.series?.[0];
+    const columns = rows?.columns ?? [];
+    const byName = (row: unknown[], c: string) => row[columns.indexOf(c)];
+    const current = (rows?.values ?? []).find((row) => byName(row, 'default') === true);
+    report(
+      current
+        ? { outcome: 'ok', what: `${what} database ${database}`, detail: `exists; default retention policy ${String(byName(current, 'name'))} (duration ${String(byName(current, 'duration'))})` }
+        : { outcome: 'config', what: `${what} database ${database}`, detail: 'exists but has no default retention policy: writes will fail; create one (CREATE RETENTION POLICY ... DEFAULT)' },
+    );
+  } catch (err) {
+    report(influxFailure(`${what} database ${database}`, err));
+  }
+}
+
+/** Runs every check, printing each line; the exit status. */
+export async function runChecks(files: string[], print: (line: string) => void, warnings: readonly string[] = []): Promise<ExitCode> {
+  const lines: CheckLine[] = [];
+  const report = (l: CheckLine) => {
+    lines.push(l);
+    print(formatLine(l));
+  };
+  let config: PersisterConfig;
+  try {
+    config = loadConfig(files);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err instanceof ConfigProblems ? err.problems : [err]) report({ outcome: 'config', what: 'configuration', detail: p.message });
+    return ExitCode.CONFIG;
+  }
+  report({ outcome: 'ok', what: 'configuration', detail: `${config.files.join(', ')} read; pipelines: ${enabledTopics(config).map(([, t]) => `[${t.section}] ${t.topic}`).join(', ') || 'none'}` });
+  for (const w of [...warnings, ...config.warnings]) report({ outcome: 'warn', what: 'configuration', detail: w });
+  await checkKafka(config, report);
+  await checkInflux(config, report);
+  if (lines.some((l) => l.outcome === 'config')) return ExitCode.CONFIG;
+  // 69 (EX_UNAVAILABLE): Kafka or InfluxDB
+  if (lines.some((l) => l.outcome === 'unreachable')) return ExitCode.KAFKA_UNAVAILABLE;
+  return ExitCode.OK;
+}
