@@ -157,7 +157,8 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof ConfigError) {
-      process.stderr.write(`monasca-persister: ${err.message}\n`);
+      // one line per problem (ConfigProblems holds several)
+      process.stderr.write(`${err.message.split('\n').map((line) => `monasca-persister: ${line}`).join('\n')}\n`);
       process.exit(err.exitCode);
     }
     process.stderr.write(`monasca-persister: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
