@@ -770,8 +770,9 @@ function makeSeries(name: string, tenantId: string, region: string): string | un
   for (let k = 0; k < n; k++) {
     const key = tagKeys[k];
     const val = tagValues[k];
-    // empty: unstorable; __proto__: JSON.parse's own property, which the general code's tags object cannot hold
-    if (key.length === 0 || val.length === 0 || key === '__proto__') return undefined;
+    // empty: unstorable; time: refused by InfluxDB as a tag key; __proto__: JSON.parse's own
+    // property, which the general code's tags object cannot hold
+    if (key.length === 0 || val.length === 0 || key === 'time' || key === '__proto__') return undefined;
     series += `,${escapeTag(key)}=${escapeTag(val)}`;
   }
   tagKeys.length = 0;

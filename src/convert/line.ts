@@ -38,8 +38,10 @@ export function compareCodePoints(a: string, b: string): number {
 export function unstorableName(s: string): string | undefined {
   if (s.length === 0) return 'is empty';
   if (s.includes('\n')) return 'contains a newline';
+  // InfluxDB skips tabs and NUL characters at the start of a line (and spaces, which are escaped here).
+  if (/^[\t\0]+$/.test(s)) return 'is only tabs and NUL characters, which InfluxDB skips: no measurement is left';
   // InfluxDB answers 204 to such a line but stores nothing: it is a comment.
-  if (/^[ \t]*#/.test(s)) return 'starts with #, which makes InfluxDB read the line as a comment';
+  if (/^[ \t\0]*#/.test(s)) return 'starts with #, which makes InfluxDB read the line as a comment';
   return undefined;
 }
 
@@ -49,6 +51,11 @@ export function unstorableTag(s: string): string | undefined {
   if (s.includes('\n')) return 'contains a newline';
   if (s.endsWith('\\')) return 'ends with a backslash';
   return undefined;
+}
+
+/** Why InfluxDB would reject a tag key: as a tag value, or `time`, which it refuses as a key (a partial write). */
+export function unstorableTagKey(s: string): string | undefined {
+  return unstorableTag(s) ?? (s === 'time' ? 'is a word InfluxDB refuses as a tag key' : undefined);
 }
 
 // InfluxDB stores int64 nanoseconds; its smallest and largest valid times, in milliseconds.

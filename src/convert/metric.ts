@@ -1,5 +1,5 @@
 /** Metric message -> one line of line protocol, as the reference persister writes it. */
-import { compareCodePoints, escapeTag, quoteStringField, storableTime, unstorableName, unstorableTag } from './line.js';
+import { compareCodePoints, escapeTag, quoteStringField, storableTime, unstorableName, unstorableTag, unstorableTagKey } from './line.js';
 import { findValue, NotRepresentable, pyNumberLiteral, redump } from './pyjson.js';
 import { type Json, pyFalsy, pyFloat, pyFloatRepr, pyInt, pyStr } from './python.js';
 import { type Conversion, dropped, field, isObject, storableText } from './message.js';
@@ -43,7 +43,7 @@ export function toMetricPoint(message: Json, text: string): Conversion {
   let series = escapeTag(name);
   for (const key of Object.keys(tags).sort(compareCodePoints)) {
     const val = tags[key];
-    const problem = unstorableTag(key) && `dimension name ${JSON.stringify(key)} ${unstorableTag(key)}`
+    const problem = unstorableTagKey(key) && `dimension name ${JSON.stringify(key)} ${unstorableTagKey(key)}`
       || (unstorableTag(val) && `dimension ${JSON.stringify(key)} value ${unstorableTag(val)}`);
     if (problem) return dropped(problem);
     series += `,${escapeTag(key)}=${escapeTag(val)}`;

@@ -52,7 +52,10 @@ export class InfluxHttp {
     this.transport = new InfluxDB({
       url: connection.url,
       timeout: connection.timeoutMs ?? 30_000,
-      transportOptions: { agent },
+      // InfluxDB 1.x repeats a refused line in its X-Influxdb-Error header, control characters
+      // (a NUL) included, which Node.js's strict HTTP parser rejects: the 400 would be taken for
+      // InfluxDB being unavailable, and the same batch retried forever.
+      transportOptions: { agent, insecureHTTPParser: true },
     }).transport;
     if (connection.user && connection.password) {
       const basic = Buffer.from(`${connection.user}:${connection.password}`).toString('base64');
