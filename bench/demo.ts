@@ -59,6 +59,14 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   line(`all stored in ${((Date.now() - started) / 1000).toFixed(1)} s (including start-up)\n`);
+  // The monitoring endpoint ([monitoring] in the configuration; port 8091 unless it is taken).
+  const endpoint = daemon.logs.find((l) => l.msg === 'monitoring endpoint listening');
+  if (endpoint) {
+    const url = `${String(endpoint.url)}/metrics`;
+    const text = await (await fetch(url)).text();
+    console.log(`\n> curl ${url} | grep -E 'messages_consumed|points_written|consumer_lag'`);
+    console.log(text.split('\n').filter((l) => /^monasca_persister_(messages_consumed|points_written|consumer_lag)/.test(l)).join('\n'));
+  }
   const exit = await daemon.stop('SIGTERM');
   console.log(`persister stopped with SIGTERM: exit status ${exit.code}`);
 
