@@ -24,6 +24,7 @@ import {
 import { convertMessage, Drop, type MessageKind } from './convert/index.js';
 import { runChecks } from './check.js';
 import { diagram, MACHINES } from './diagram.js';
+import { migrateDbPerTenant, type MigrationUnit } from './migrate.js';
 import { ExitCode } from './exit-codes.js';
 import { tuneHeap } from './heap.js';
 import { createLogger } from './observe/log.js';
@@ -64,6 +65,75 @@ function printDiagram(argv: string[]): number {
   const comment = format === 'dot' ? '//' : '%%';
   process.stdout.write(names.map((n) => `${names.length > 1 ? `${comment} ${n}\n` : ''}${diagram(MACHINES[n], format)}`).join('\n'));
   return ExitCode.OK;
+}
+
+const MIGRATE_USAGE = `Usage: monasca-persister migrate-db-per-tenant [--config-file FILE]... [--config-dir DIR]...
+         [--unit h|d|w] [--start-offset N] [--end-offset N] [--skip-regex RE] [--state-file FILE] [--dry-run]
+
+Copies each tenant's points of [influxdb] database_name into <database_name>_<tenant> (what the
+persister writes with db_per_tenant = true), per measurement and per time window of one unit (d by
+default), from --start-offset units ago (0) to --end-offset units ago (365); measurements matching
+--skip-regex are left out. New databases get [influxdb] default_retention_hours as their default
+retention policy. The source is left intact. Progress is recorded in the state file
+(monasca-persister-migration.json by default): run it again to resume. --dry-run prints the plan.`;
+
+/** \`migrate-db-per-tenant\`. */
+async function migrate(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgv({
+      args: argv,
+      options: {
+        'config-file': { type: 'string', multiple: true },
+        'config-dir': { type: 'string', multiple: true },
+        unit: { type: 'string', default: 'd' },
+        'start-offset': { type: 'string', default: '0' },
+        'end-offset': { type: 'string', default: '365' },
+        'skip-regex': { type: 'string' },
+        'state-file': { type: 'string', default: 'monasca-persister-migration.json' },
+        'dry-run': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`monasca-persister: ${(err as Error).message}\n\n${MIGRATE_USAGE}\n`);
+    return ExitCode.USAGE;
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(`${MIGRATE_USAGE}\n`);
+    return ExitCode.OK;
+  }
+  const start = Number(v['start-offset']);
+  const end = Number(v['end-offset']);
+  let skip: RegExp | undefined;
+  let why: string | undefined;
+  try {
+    skip = v['skip-regex'] === undefined ? undefined : new RegExp(v['skip-regex']);
+  } catch (err) {
+    why = `--skip-regex: ${(err as Error).message}`;
+  }
+  if (!['h', 'd', 'w'].includes(v.unit)) why = `--unit ${v.unit}: h, d or w`;
+  else if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) why = '--start-offset and --end-offset: whole numbers, the end not before the start';
+  if (why) {
+    process.stderr.write(`monasca-persister: ${why}\n\n${MIGRATE_USAGE}\n`);
+    return ExitCode.USAGE;
+  }
+  const { files } = resolveConfigFiles({ configFiles: v['config-file'] ?? [], configDirs: v['config-dir'] ?? [] });
+  const config = loadConfig(files);
+  const tty = process.stderr.isTTY;
+  let lastTenth = 0;
+  return migrateDbPerTenant(
+    config,
+    { unit: v.unit as MigrationUnit, startOffset: start, endOffset: end, skip, stateFile: resolve(v['state-file']), dryRun: v['dry-run'] },
+    (line) => process.stdout.write(`${tty ? '\r\x1b[K' : ''}${line}\n`),
+    // a bar redrawn in place on a terminal; elsewhere (a log), a line at each tenth of the way
+    (line, fraction) => {
+      if (tty) process.stderr.write(`\r\x1b[K${line}`);
+      else if (Math.floor(fraction * 10) > Math.floor(lastTenth)) process.stderr.write(`${line}\n`);
+      lastTenth = fraction * 10;
+    },
+  );
 }
 
 function version(): string {
@@ -111,9 +181,10 @@ function printConfig(args: ParsedArgs): number {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'diagram') return printDiagram(argv.slice(1));
+  if (argv[0] === 'migrate-db-per-tenant') return migrate(argv.slice(1));
   const args = parseArgs(argv);
   if (args.help) {
-    process.stdout.write(`${USAGE}\n\n${CONVERT_USAGE}\n\n${DIAGRAM_USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${CONVERT_USAGE}\n\n${DIAGRAM_USAGE}\n\n${MIGRATE_USAGE}\n`);
     return ExitCode.OK;
   }
   if (args.version) {

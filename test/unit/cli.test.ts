@@ -124,3 +124,21 @@ kafka_loss_grace_seconds = 2
   assert.match(r.stderr, /"exitCode":69/);
   assert.ok(!logged.includes('s3cret') && !r.stderr.includes('s3cret'), 'the password is never logged');
 });
+
+test('migrate-db-per-tenant: bad options are usage errors (64) that say which; --help', () => {
+  for (const [args, why] of [
+    [['--unit', 'm'], /--unit m: h, d or w/],
+    [['--start-offset', '5', '--end-offset', '2'], /whole numbers, the end not before the start/],
+    [['--end-offset', 'x'], /whole numbers/],
+    [['--skip-regex', '('], /--skip-regex: /],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ] as const) {
+    const r = run(['migrate-db-per-tenant', ...args]);
+    assert.equal(r.status, 64, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+    assert.match(r.stderr, /Usage: monasca-persister migrate-db-per-tenant/);
+  }
+  const help = run(['migrate-db-per-tenant', '--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--state-file FILE/);
+});
