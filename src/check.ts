@@ -159,7 +159,6 @@ export async function runChecks(files: string[], print: (line: string) => void, 
   await checkKafka(config, report);
   await checkInflux(config, report);
   if (lines.some((l) => l.outcome === 'config')) return ExitCode.CONFIG;
-  // 69 (EX_UNAVAILABLE): Kafka or InfluxDB
-  if (lines.some((l) => l.outcome === 'unreachable')) return ExitCode.KAFKA_UNAVAILABLE;
+  if (lines.some((l) => l.outcome === 'unreachable')) return ExitCode.UNAVAILABLE;
   return ExitCode.OK;
 }

@@ -148,14 +148,13 @@ function mermaid(machine: AnyStateMachine): string {
 
 function dot(machine: AnyStateMachine): string {
   const root = machine.root as unknown as Node;
-  const nodeId = (_: Node, n: Node) => name(n);
   const name = namer(root);
   const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
   const lines = [`digraph ${quote(root.id)} {`, '  compound=true;', '  node [shape=box, style=rounded];'];
   // A compound state is a cluster; its edges attach to an invisible point inside it.
-  const anchor = (n: Node) => (Object.keys(n.states).length > 0 ? `${nodeId(root, n)}__in` : nodeId(root, n));
+  const anchor = (n: Node) => (Object.keys(n.states).length > 0 ? `${name(n)}__in` : name(n));
   const declare = (n: Node, indent: string) => {
-    const id = nodeId(root, n);
+    const id = name(n);
     const children = Object.values(n.states);
     if (children.length === 0) {
       lines.push(`${indent}${id} [label=${quote(n.key)}${n.type === 'final' ? ', peripheries=2' : ''}];`);
@@ -173,7 +172,7 @@ function dot(machine: AnyStateMachine): string {
   if (all.some((e) => e.from === 'any')) lines.push('  any_state [label="any state", shape=plaintext];');
   for (const e of all) {
     const from = e.from === 'any' ? 'any_state' : anchor(e.from);
-    const attrs = [e.label ? `label=${quote(e.label)}` : '', e.from !== 'any' && Object.keys(e.from.states).length > 0 ? `ltail=cluster_${nodeId(root, e.from)}` : '', Object.keys(e.to.states).length > 0 ? `lhead=cluster_${nodeId(root, e.to)}` : '']
+    const attrs = [e.label ? `label=${quote(e.label)}` : '', e.from !== 'any' && Object.keys(e.from.states).length > 0 ? `ltail=cluster_${name(e.from)}` : '', Object.keys(e.to.states).length > 0 ? `lhead=cluster_${name(e.to)}` : '']
       .filter(Boolean)
       .join(', ');
     lines.push(`  ${from} -> ${anchor(e.to)}${attrs ? ` [${attrs}]` : ''};`);

@@ -6,6 +6,8 @@ export const ExitCode = {
   USAGE: 64,
   /** Kafka could not be reached or the Kafka client gave up. */
   KAFKA_UNAVAILABLE: 69,
+  /** The same status, from the tools (check, migrate-db-per-tenant): a service (Kafka or InfluxDB) could not be reached. */
+  UNAVAILABLE: 69,
   /** An internal error. */
   SOFTWARE: 70,
   /** InfluxDB writes kept failing; nothing unstored was committed. */

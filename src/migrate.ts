@@ -74,11 +74,18 @@ export async function migrateDbPerTenant(
   const http = influxHttp(config);
   const source = config.influxdb.databaseName;
   const hours = config.influxdb.defaultRetentionHours;
-  const state = loadState(options.stateFile, source, options.unit);
+  let state: MigrationState;
+  try {
+    state = loadState(options.stateFile, source, options.unit);
+  } catch (err) {
+    out(`cannot use the state file: ${err instanceof Error ? err.message : String(err)}`);
+    return ExitCode.USAGE;
+  }
   const done = new Set(state.done);
   try {
     const measurements = column(await http.query('SHOW MEASUREMENTS', source)).filter((m) => !options.skip?.test(m));
-    const tenants = column(await http.query('SHOW TAG VALUES WITH KEY = "_tenant_id"', source)).filter((t, i, all) => all.indexOf(t) === i);
+    // one series per measurement: a tenant with points in several is listed in each
+    const tenants = [...new Set(column(await http.query('SHOW TAG VALUES WITH KEY = "_tenant_id"', source)))];
     const windows = Array.from({ length: Math.max(0, options.endOffset - options.startOffset) }, (_, i) => options.startOffset + i);
     const unitMs = UNIT_MS[options.unit];
     const plan = tenants.flatMap((t) => measurements.flatMap((m) => windows.map((k) => `${t}\t${m}\t${k}`)));
@@ -128,6 +135,6 @@ export async function migrateDbPerTenant(
     return ExitCode.OK;
   } catch (err) {
     out(`stopped: ${err instanceof Error ? err.message : String(err)}; what was copied is recorded in ${options.stateFile}: run again to resume`);
-    return faultOf(err) === Fault.CONFIGURATION ? ExitCode.CONFIG : ExitCode.KAFKA_UNAVAILABLE;
+    return faultOf(err) === Fault.CONFIGURATION ? ExitCode.CONFIG : ExitCode.UNAVAILABLE;
   }
 }

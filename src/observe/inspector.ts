@@ -149,12 +149,6 @@ export class InspectionRecorder {
     this.dropped = 0;
     return batch;
   }
-
-  /** Everything known now (for a page that connects), as take() would give it. */
-  all(): ActorView[] {
-    for (const key of this.refs.keys()) this.changed.add(key);
-    return this.take().actors;
-  }
 }
 
 /** The main thread's view: its recorder's and the threads' batches, streamed to pages. */

@@ -11,8 +11,7 @@ export interface Counts {
   fetched: number;
   /** Points InfluxDB acknowledged. */
   stored: number;
-  /** Messages the converter dropped (malformed, or not storable in InfluxDB): the sum of the four below. */
-  dropped: number;
+  /** Messages the converter dropped (malformed, or not storable in InfluxDB), by kind (TopicStats.dropped: all). */
   droppedEmpty: number;
   droppedNotUtf8: number;
   droppedNotJson: number;
@@ -27,7 +26,6 @@ export interface Counts {
 export const NO_COUNTS: Readonly<Counts> = Object.freeze({
   fetched: 0,
   stored: 0,
-  dropped: 0,
   droppedEmpty: 0,
   droppedNotUtf8: 0,
   droppedNotJson: 0,
@@ -66,7 +64,6 @@ export type WriteListener = (topic: string, write: WriteObservation) => void;
 export class TopicStats implements Readonly<Counts> {
   fetched = 0;
   stored = 0;
-  dropped = 0;
   droppedEmpty = 0;
   droppedNotUtf8 = 0;
   droppedNotJson = 0;
@@ -83,12 +80,14 @@ export class TopicStats implements Readonly<Counts> {
     for (const k of Object.keys(delta) as (keyof Counts)[]) this[k] += delta[k] ?? 0;
   }
 
+  /** Messages the converter dropped, of every kind. */
+  get dropped(): number {
+    return this.droppedEmpty + this.droppedNotUtf8 + this.droppedNotJson + this.droppedInvalid;
+  }
+
   /** Drops of a converted batch, by kind. */
   addDrops(kinds: Iterable<DropKind>): void {
-    for (const kind of kinds) {
-      this[DROPPED_FIELD[kind]]++;
-      this.dropped++;
-    }
+    for (const kind of kinds) this[DROPPED_FIELD[kind]]++;
   }
 
   /** A batch was fetched from `partition`, starting at `firstOffset`, with the partition's end at `highWatermark`. */
@@ -135,7 +134,7 @@ export class TopicStats implements Readonly<Counts> {
   }
 
   snapshot() {
-    return { topic: this.topic, ...this.counts() };
+    return { topic: this.topic, ...this.counts(), dropped: this.dropped };
   }
 
   private partition(n: number): PartitionOffsets {

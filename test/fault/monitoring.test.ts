@@ -6,13 +6,14 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Daemon } from '../helpers/daemon.js';
 import { createTopic, produce } from '../helpers/kafka.js';
 import { malformedMessage, sampleMetric } from '../helpers/messages.js';
 import { FaultProxy } from '../helpers/proxy.js';
 import { onTheStack, storedMetricPoints, waitForCommitted } from '../helpers/scenario.js';
 import { uniqueName } from '../helpers/stack.js';
+import { sample } from '../helpers/prometheus.js';
+import { until } from '../helpers/wait.js';
 
 const stackRun = onTheStack();
 
@@ -38,18 +39,6 @@ async function endpointOf(daemon: Daemon): Promise<string> {
   return String(line.url);
 }
 
-/** One sample of the Prometheus text; undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_:]+)\{(.*)\} (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = m[2].split(',');
-    if (want.length === have.length && want.every((w) => have.includes(w))) return Number(m[3]);
-  }
-  return undefined;
-}
-
 async function scrape(url: string): Promise<string> {
   const res = await fetch(`${url}/metrics`);
   assert.equal(res.status, 200);
@@ -67,15 +56,6 @@ interface Readiness {
 async function readiness(url: string): Promise<{ status: number; body: Readiness }> {
   const res = await fetch(`${url}/readyz`);
   return { status: res.status, body: (await res.json()) as Readiness };
-}
-
-/** Polls until `check` gives true, or fails with the last thing seen. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, last: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; last: ${last()}`);
-    await sleep(200);
-  }
 }
 
 describe('the monitoring endpoint on the real stack', { timeout: 300_000 }, () => {
@@ -96,7 +76,7 @@ describe('the monitoring endpoint on the real stack', { timeout: 300_000 }, () =
     assert.equal(((await health.json()) as { status: string }).status, 'ok');
 
     let ready = await readiness(url);
-    await until('ready once the consumer joined', async () => (ready = await readiness(url)).status === 200, 60_000, () => JSON.stringify(ready));
+    await until('ready once the consumer joined', async () => (ready = await readiness(url)).status === 200, 60_000, () => ready);
     assert.deepEqual(ready.body.pipelines, { 'metrics-0': 'running' });
 
     await produce(stackRun.brokers, s.metricsTopic, values);
@@ -123,7 +103,7 @@ describe('the monitoring endpoint on the real stack', { timeout: 300_000 }, () =
     proxy.setMode('refuse');
     const more = Array.from({ length: 500 }, (_, i) => sampleMetric(good + i).value);
     await produce(stackRun.brokers, s.metricsTopic, more);
-    await until('503 while InfluxDB is cut off', async () => (ready = await readiness(url)).status === 503, 60_000, () => JSON.stringify(ready));
+    await until('503 while InfluxDB is cut off', async () => (ready = await readiness(url)).status === 503, 60_000, () => ready);
     assert.equal(ready.body.pipelines['metrics-0'], 'writer_down');
     assert.match(ready.body.reason ?? '', /metrics-0 is writer down/);
     text = await scrape(url);
@@ -131,7 +111,7 @@ describe('the monitoring endpoint on the real stack', { timeout: 300_000 }, () =
     assert.ok((sample(text, 'monasca_persister_consumer_lag', { ...topic, partition: '0' }) ?? 0) > 0, 'lag while nothing can be stored');
 
     proxy.setMode('pass');
-    await until('200 once InfluxDB is back', async () => (ready = await readiness(url)).status === 200, 60_000, () => JSON.stringify(ready));
+    await until('200 once InfluxDB is back', async () => (ready = await readiness(url)).status === 200, 60_000, () => ready);
     await waitForCommitted(s.brokers, `${s.group}_metrics`, s.metricsTopic, 'end', 60_000, daemon);
     text = await scrape(url);
     assert.ok((sample(text, 'monasca_persister_writer_restarts_total', { pipeline: 'metrics-0' }) ?? 0) >= 1, 'the restart is counted');

@@ -17,6 +17,7 @@ import { sampleMetric } from '../helpers/messages.js';
 import { ROOT } from '../helpers/paths.js';
 import { onTheStack, waitForCommitted } from '../helpers/scenario.js';
 import { uniqueName } from '../helpers/stack.js';
+import { until } from '../helpers/wait.js';
 
 const stackRun = onTheStack();
 
@@ -50,14 +51,6 @@ async function notifySocket() {
     });
   });
   return { path, messages, close: () => receiver.kill() };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs: number, seen: () => unknown): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} not within ${timeoutMs} ms; seen: ${JSON.stringify(seen())}`);
-    await sleep(100);
-  }
 }
 
 describe('systemd', { timeout: 180_000 }, () => {

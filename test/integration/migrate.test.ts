@@ -106,6 +106,11 @@ describe('migrate-db-per-tenant', { timeout: 300_000 }, () => {
       assert.match(again.out, /72 copies, 0 left/);
       assert.match(again.out, /done: 0 copies made now/);
       assert.equal(await count(http, `${source}_t1`, MEASUREMENTS[0]), HOURS * PER_HOUR);
+
+      // the state file of another migration (other units): refused before anything is done
+      const other = await run(['--config-file', config, '--unit', 'd', '--state-file', stateFile]).done;
+      assert.equal(other.code, 64, other.out + other.err);
+      assert.match(other.out, /cannot use the state file: .* records a migration of mig_\S+ in units of h, not of mig_\S+ in d/);
     } finally {
       await proxy.close();
       for (const db of [source, ...TENANTS.map((t) => `${source}_${t}`)]) await http.query(`DROP DATABASE "${db}"`).catch(() => {});

@@ -3,19 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Monitor } from '../../src/observe/monitor.js';
 import { TopicStats } from '../../src/observe/stats.js';
-
-/** The value of one sample of the Prometheus text, or undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = m[2] ? m[2].split(',') : [];
-    if (want.length === have.length && want.every((w) => have.includes(w))) return Number(m[3]);
-  }
-  return undefined;
-}
+import { sample } from '../helpers/prometheus.js';
 
 function setup() {
   const metrics = new TopicStats('metrics');
