@@ -6,8 +6,8 @@
  * -1 unless the broker throttled us, so the delay is hugely negative and Node.js makes it 1 ms (Node
  * 24 and later also warn TimeoutNegativeWarning). The timer's callback checks again, which arms it
  * again: every connection wakes the process about a thousand times a second for as long as it is
- * open. Measured: an idle consumer took 0.9-1.1 s of CPU per 10 s, 0.5 s with this fix, and a drain of
- * a million metrics about 5% less CPU (bench/README.md "Levers").
+ * open. Measured: an idle kafkajs consumer took 1.12 s of CPU per 10 s, 0.46 s with this fix; the
+ * idle daemon 0.80 s, 0.57 s; on a drain the difference is within the noise (bench/README.md "Levers").
  *
  * The replacement arms the timer only while requests are pending, at the same times as before:
  * the end of a throttle, or kafkajs's 10 ms interval when the queue is full of requests in flight

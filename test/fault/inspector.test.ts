@@ -67,6 +67,7 @@ describe('the live inspector in Chromium', { timeout: 300_000 }, () => {
       await page.locator('[data-actor="writer"] .state', { hasText: 'writing.backingOff' }).waitFor({ timeout: 60_000 });
       await page.locator('[data-actor="metrics-0"] .state', { hasText: 'writer.down' }).waitFor({ timeout: 60_000 });
       await page.locator('#supervisor', { hasText: /^degraded$/ }).waitFor({ timeout: 30_000 });
+      await page.locator('[data-actor="consumer"] .state', { hasText: 'consuming.paused' }).waitFor({ timeout: 30_000 });
       // The pipeline's machine, selected, shows its writer region in `down`.
       await page.locator('[data-actor="metrics-0"]').click();
       await page.waitForSelector('#diagram [data-path="active.writer.down"].active', { timeout: 10_000 });

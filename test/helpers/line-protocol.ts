@@ -73,9 +73,11 @@ class LineReader {
 export function parseLine(line: string): ParsedLine {
   const r = new LineReader(line);
   if (line.includes('\n')) r.fail('a raw line break');
+  if (!line.isWellFormed()) r.fail('a lone surrogate, which has no UTF-8 form');
   const measurement = r.ident(', ');
-  if (measurement.length === 0) r.fail('an empty measurement');
-  if (/^[ \t]*#/.test(measurement)) r.fail('a comment, not a point');
+  // InfluxDB skips tabs and NULs at the start of a line
+  if (/^[\t\0]*$/.test(measurement)) r.fail('no measurement');
+  if (/^[ \t\0]*#/.test(measurement)) r.fail('a comment, not a point');
   const tags: [string, string][] = [];
   while (line[r.i] === ',') {
     r.i++;
@@ -83,6 +85,7 @@ export function parseLine(line: string): ParsedLine {
     r.expect('=');
     const value = r.ident(', =');
     if (key.length === 0 || value.length === 0) r.fail('an empty tag key or value');
+    if (key === 'time') r.fail('time, which InfluxDB refuses as a tag key');
     tags.push([key, value]);
   }
   r.expect(' ');
