@@ -11,6 +11,8 @@ export interface ConverterSettings {
   routing: Routing;
   /** Where drops are logged (a flood is summarized); they are counted in stats whether logged or not. */
   drops: DropLog;
+  /** Remember the message of each line (ConvertedBatch.origins): refused points become dead letters. */
+  keepOrigins?: boolean;
 }
 
 export interface ConverterInput extends ConverterSettings {
@@ -29,7 +31,7 @@ export const converterMachine = setup({
       const { converted, topic } = params;
       context.stats.add({ fetched: converted.messageCount });
       context.stats.addDrops(converted.drops.map((d) => d.kind));
-      for (const d of converted.drops) context.drops.dropped(d.kind, { topic, partition: d.partition, offset: d.offset, reason: d.reason }, 'message dropped');
+      for (const d of converted.drops) context.drops.dropped(d.kind, { topic, partition: d.partition, offset: d.message.offset, reason: d.reason }, 'message dropped');
     },
   },
 }).createMachine({
@@ -41,7 +43,7 @@ export const converterMachine = setup({
       on: {
         BATCH_FETCHED: {
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const converted = convertBatch(context.kind, event.batch, context.routing);
+            const converted = convertBatch(context.kind, event.batch, context.routing, context.keepOrigins);
             enqueue({ type: 'countAndLogDrops', params: { topic: event.batch.topic, converted } });
             enqueue.sendParent({ type: 'BATCH_CONVERTED', batch: converted } satisfies BatchConverted);
           }),

@@ -1,7 +1,9 @@
 /**
  * The writer actor: gathers converted batches and writes them to the database when `batchSize`
  * messages are pending or `maxWaitMs` after the first of them, one write at a time, then reports
- * the stored offsets. After FLUSH (the pipeline is stopping) every batch is written as soon as it
+ * the stored offsets. With a dead-letter topic, a write is done once what the converter dropped and
+ * what InfluxDB refused of it are posted there too; until then it is not reported stored, and a
+ * post that fails is tried again like a write (without writing the lines again). After FLUSH (the pipeline is stopping) every batch is written as soon as it
  * comes. A write that fails for a transient reason is tried again after a backoff, up to
  * `retry.attempts` times (an unreachable InfluxDB not while flushing); then, or at once for any other fault, the writer
  * ends in `failed`, its output holding the error and every batch it could not store, and its
@@ -16,6 +18,7 @@ import type { ConvertedBatch } from '../src/convert/index.js';
 import type { Logger } from '../src/observe/log.js';
 import type { TopicStats } from '../src/observe/stats.js';
 import { Fault, faultOf, messageOf } from '../src/ports/faults.js';
+import type { DeadLetterOffice } from '../src/dead-letter.js';
 import type { BatchStore, StoreReport } from '../src/ports/store.js';
 import { messagesIn, WriteBuffer } from '../src/write-buffer.js';
 import type { BatchStored, WriterEvent } from './events.js';
@@ -34,6 +37,8 @@ export interface WriterSettings {
   /** How long the first message of a partial batch waits before it is written anyway. */
   maxWaitMs: number;
   retry: WriteRetry;
+  /** Where what is dropped or refused goes before it is committed ([dead_letter]); none: only logged and counted. */
+  deadLetters?: DeadLetterOffice;
 }
 
 export interface WriterInput extends WriterSettings {
@@ -49,6 +54,12 @@ export interface WriterInput extends WriterSettings {
 export interface StoreInput {
   store: BatchStore;
   buffer: WriteBuffer;
+  deadLetters?: DeadLetterOffice;
+}
+
+/** One write done: what the store reported, and the dead letters posted. */
+export interface WriteResult extends StoreReport {
+  deadLettered: number;
 }
 
 export interface WriterOutput {
@@ -76,9 +87,12 @@ export const writerMachine = setup({
     output: {} as WriterOutput,
   },
   actors: {
-    storeBatch: fromPromise<StoreReport, StoreInput>(({ input, signal }) =>
-      input.store.store(input.buffer.lines, signal),
-    ),
+    storeBatch: fromPromise<WriteResult, StoreInput>(async ({ input: { store, buffer, deadLetters }, signal }) => {
+      // Another attempt after the lines were stored (the dead-letter topic failed) only posts again.
+      buffer.report ??= await store.store(buffer.lines, signal);
+      const deadLettered = deadLetters ? await deadLetters.post(buffer.batches, buffer.report.refusals) : 0;
+      return { ...buffer.report, deadLettered };
+    }),
   },
   delays: {
     maxWait: ({ context }) => context.maxWaitMs,
@@ -102,14 +116,15 @@ export const writerMachine = setup({
       if (faultOf(params.error) === Fault.CONFIGURATION) return;
       context.log.warn(
         { attempt: context.failures, of: context.retry.attempts, messages: context.writing?.messageCount, err: messageOf(params.error) },
-        'InfluxDB write failed',
+        // Its lines stored, what failed was posting its dead letters.
+        context.writing?.report ? 'dead letters not acknowledged by Kafka' : 'InfluxDB write failed',
       );
     },
     startAttempt: assign({ attemptStartedAt: () => performance.now() }),
-    countStored: ({ context }, report: StoreReport) => {
-      context.stats.add({ stored: report.stored, refused: report.refused, writes: 1 });
+    countStored: ({ context }, report: WriteResult) => {
+      context.stats.add({ stored: report.stored, refused: report.refused, deadLettered: report.deadLettered, writes: 1 });
       context.stats.wrote({ seconds: (performance.now() - context.attemptStartedAt) / 1000, messages: context.writing?.messageCount ?? 0 });
-      context.log.debug({ messages: context.writing?.messageCount, ...report }, 'batch stored');
+      context.log.debug({ messages: context.writing?.messageCount, stored: report.stored, refused: report.refused, deadLettered: report.deadLettered }, 'batch stored');
     },
     reportStored: sendParent(({ context }): BatchStored => ({
       type: 'BATCH_STORED',
@@ -160,7 +175,7 @@ export const writerMachine = setup({
                   entry: 'startAttempt',
                   invoke: {
                     src: 'storeBatch',
-                    input: ({ context }) => ({ store: context.store, buffer: context.writing! }),
+                    input: ({ context }) => ({ store: context.store, buffer: context.writing!, deadLetters: context.deadLetters }),
                     onDone: {
                       target: '#writer.active.work.idle',
                       actions: [{ type: 'countStored', params: ({ event }) => event.output }, 'reportStored'],

@@ -6,10 +6,12 @@ import { type PipelineRef, type SupervisionSettings, supervisorMachine } from '.
 import type { PipelinePlace } from '../actors/threaded.js';
 import type { PersisterConfig, SupervisorConfig, TopicConfig } from './config/index.js';
 import type { MessageKind } from './convert/index.js';
+import { DeadLetterOffice } from './dead-letter.js';
 import { ExitCode } from './exit-codes.js';
 import { InfluxHttp, influxUrl } from './influx/client.js';
 import { PointStore } from './influx/store.js';
 import { KafkaTopicConsumer } from './kafka/consumer.js';
+import { KafkaDeadLetters } from './kafka/dead-letters.js';
 import { clientSecurity } from './kafka/security.js';
 import type { Logger, LogOptions } from './observe/log.js';
 import { DropLog } from './observe/drop-log.js';
@@ -19,6 +21,7 @@ import { type MonitoringEndpoint, startMonitoring } from './observe/server.js';
 import { notifySystemd } from './observe/systemd.js';
 import { TopicStats } from './observe/stats.js';
 import { secondsToMs } from './units.js';
+import { persisterVersion } from './version.js';
 
 const PROGRESS_EVERY_MS = 30_000;
 /** A consumer reports Kafka contact at most this often. */
@@ -73,6 +76,14 @@ export function pipelineInput(config: PersisterConfig, place: PipelinePlace, htt
   const plog = log.child({ actor: id, topic: topic.topic });
   const security = clientSecurity(topic);
   const drops = new DropLog(plog);
+  const { deadLetter } = config;
+  const deadLetters = deadLetter.enabled
+    ? new DeadLetterOffice(
+        new KafkaDeadLetters({ brokers: deadLetter.uri ?? topic.uri, security, clientId: topic.clientId, topic: deadLetter.topic, log: plog }),
+        topic.topic,
+        persisterVersion(),
+      )
+    : undefined;
   return {
     id,
     topic: topic.topic,
@@ -90,13 +101,14 @@ export function pipelineInput(config: PersisterConfig, place: PipelinePlace, htt
       maxInFlight: 2 * Math.max(topic.batchSize, 1000),
       contactEveryMs: CONTACT_EVERY_MS,
     },
-    converter: { kind: place.kind, routing: { databaseName: influxdb.databaseName, dbPerTenant: influxdb.dbPerTenant }, drops },
+    converter: { kind: place.kind, routing: { databaseName: influxdb.databaseName, dbPerTenant: influxdb.dbPerTenant }, drops, keepOrigins: deadLetters !== undefined },
     writer: {
       store: new PointStore(http, {
         pointsPerRequest: influxdb.batchSize,
         retentionHours: influxdb.defaultRetentionHours,
         log: plog,
         drops,
+        traceRefusals: deadLetters !== undefined,
       }),
       batchSize: topic.batchSize,
       maxWaitMs: secondsToMs(topic.maxWaitTimeSeconds),
@@ -105,6 +117,7 @@ export function pipelineInput(config: PersisterConfig, place: PipelinePlace, htt
         initialMs: secondsToMs(supervisor.writeRetryInitialSeconds),
         maxMs: secondsToMs(supervisor.writeRetryMaxSeconds),
       },
+      deadLetters,
     },
     restart: {
       initialMs: secondsToMs(supervisor.restartInitialDelaySeconds),
@@ -114,6 +127,12 @@ export function pipelineInput(config: PersisterConfig, place: PipelinePlace, htt
     log: plog,
     stats,
   };
+}
+
+/** A pipeline ended: the drops not logged one by one since the last summary, and its dead-letter producer. */
+export function closePipeline(input: PipelineInput): void {
+  input.converter.drops.close();
+  input.writer.deadLetters?.close().catch((err: unknown) => input.log.warn({ err }, 'closing the dead-letter producer failed'));
 }
 
 /** Whether the pipelines run on worker threads (`[supervisor] pipeline_threads`; auto: when there are several). */
@@ -168,8 +187,8 @@ export function runDaemon(config: PersisterConfig, log: Logger, logOptions: LogO
       clearInterval(progress);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      // the drops not logged one by one since the last summary (threads do theirs when they end)
-      if (!threads) for (const p of pipelines as PipelineInput[]) p.converter.drops.close();
+      // (threads close theirs when they end)
+      if (!threads) for (const p of pipelines as PipelineInput[]) closePipeline(p);
       logProgress('final counts');
       systemd?.close();
       void endpoint.then((e) => e?.close()).finally(() => resolve(code));

@@ -5,7 +5,6 @@
  * `monasca-persister convert metrics|alarms`, which shows what would be written for messages on stdin,
  * and `monasca-persister diagram`, which prints the actors' state machines.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs as parseArgv } from 'node:util';
@@ -27,6 +26,7 @@ import { diagram, MACHINES } from './diagram.js';
 import { migrateDbPerTenant, type MigrationUnit } from './migrate.js';
 import { ExitCode } from './exit-codes.js';
 import { tuneHeap } from './heap.js';
+import { persisterVersion } from './version.js';
 import { createLogger } from './observe/log.js';
 
 const CONVERT_USAGE = `Usage: monasca-persister convert metrics|alarms < messages
@@ -136,11 +136,6 @@ async function migrate(argv: string[]): Promise<number> {
   );
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 async function convert(kind: string | undefined): Promise<number> {
   if (kind !== 'metrics' && kind !== 'alarms') {
     process.stderr.write(`${CONVERT_USAGE}\n`);
@@ -188,7 +183,7 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.OK;
   }
   if (args.version) {
-    process.stdout.write(`monasca-persister ${version()}\n`);
+    process.stdout.write(`monasca-persister ${persisterVersion()}\n`);
     return ExitCode.OK;
   }
   if (args.rest[0] === 'convert') return convert(args.rest[1]);
@@ -214,7 +209,7 @@ async function main(argv: string[]): Promise<number> {
   const logOptions = { debug: config.debug, file, alsoStderr: config.useStderr === true, pretty: process.stderr.isTTY };
   const log = createLogger(logOptions);
   for (const w of [...searchWarnings, ...config.warnings]) log.warn(w);
-  log.info({ version: version(), config: redactedConfig(config) }, 'configuration loaded');
+  log.info({ version: persisterVersion(), config: redactedConfig(config) }, 'configuration loaded');
   const code = await runDaemon(config, log, logOptions);
   log.flush();
   return code;

@@ -8,7 +8,7 @@ import { createActor, enqueueActions, sendTo, setup, spawnChild } from 'xstate';
 import type { SupervisorReport } from '../actors/events.js';
 import { pipelineMachine, type PipelineOutput } from '../actors/pipeline.js';
 import { type Abort, errorData, type PipelineCommand, type ThreadData, type ThreadMessage } from '../actors/threaded.js';
-import { influxHttp, pipelineInput, topicOf } from './app.js';
+import { closePipeline, influxHttp, pipelineInput, topicOf } from './app.js';
 import { InspectionRecorder, UPDATE_MS } from './observe/inspector.js';
 import { createLogger } from './observe/log.js';
 import { type Counts, countsSince, NO_COUNTS, TopicStats, type WriteObservation } from './observe/stats.js';
@@ -43,7 +43,7 @@ function end(error?: unknown, crashed = false): void {
   ended = true;
   clearInterval(statsTimer);
   clearInterval(inspectTimer);
-  input.converter.drops.close();
+  closePipeline(input);
   postStats();
   if (error === undefined) post({ kind: 'done' });
   else post({ kind: 'done', error: errorData(error), crashed });
@@ -102,7 +102,7 @@ port.on('message', (command: PipelineCommand | Abort) => {
   clearInterval(statsTimer);
   clearInterval(inspectTimer);
   actor.stop();
-  input.converter.drops.close();
+  closePipeline(input);
   postStats();
   port.unref();
 });

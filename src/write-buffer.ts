@@ -5,12 +5,15 @@
  */
 import type { ConvertedBatch, LineBlock } from './convert/index.js';
 import type { PartitionOffset } from './ports/kafka.js';
+import type { StoreReport } from './ports/store.js';
 
 export class WriteBuffer {
   readonly lines: ReadonlyMap<string, readonly LineBlock[]>;
   /** Per partition, the highest offset to commit. */
   readonly offsets: readonly PartitionOffset[];
   readonly messageCount: number;
+  /** Set once its lines are stored: another attempt (the dead letters failed) does not write them again. */
+  report?: StoreReport;
 
   constructor(readonly batches: readonly ConvertedBatch[]) {
     const lines = new Map<string, LineBlock[]>();

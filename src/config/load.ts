@@ -11,7 +11,7 @@ import { convert, InvalidValue } from './convert.js';
 import { ConfigError, ConfigProblems, REDACTED } from './errors.js';
 import { normalizeSection, parseIni } from './ini.js';
 import { findOption, findSection, SCHEMA, SUPPORTED_DRIVERS, type OptionSpec } from './schema.js';
-import type { InfluxConfig, MonitoringConfig, PersisterConfig, RepositoriesConfig, SupervisorConfig, TopicConfig, TopicSection } from './types.js';
+import type { DeadLetterConfig, InfluxConfig, MonitoringConfig, PersisterConfig, RepositoriesConfig, SupervisorConfig, TopicConfig, TopicSection } from './types.js';
 
 /** A value set in a file. `key` is the name as written (maybe a deprecated one). */
 interface Setting {
@@ -241,6 +241,9 @@ export function loadEffectiveConfig(files: string[]): { config: PersisterConfig;
         if (!get(p.topic, name)) fail(p.topic, name, `is required with security_protocol = ${protocol}`);
       }
     }
+    if (get('dead_letter', 'enabled') && get('dead_letter', 'topic') === get(p.topic, 'topic')) {
+      fail('dead_letter', 'topic', `is the topic [${p.topic}] reads: dead letters would be read again; name another topic`);
+    }
     if (!get(p.topic, 'ssl_certfile') !== !get(p.topic, 'ssl_keyfile')) {
       fail(p.topic, get(p.topic, 'ssl_certfile') ? 'ssl_keyfile' : 'ssl_certfile', 'ssl_certfile and ssl_keyfile are set together (a client certificate and its key)');
     }
@@ -279,6 +282,7 @@ export function loadEffectiveConfig(files: string[]): { config: PersisterConfig;
     repositories: camelize(values.get('repositories')!) as unknown as RepositoriesConfig,
     supervisor: camelize(values.get('supervisor')!) as unknown as SupervisorConfig,
     monitoring: camelize(values.get('monitoring')!) as unknown as MonitoringConfig,
+    deadLetter: camelize(values.get('dead_letter')!) as unknown as DeadLetterConfig,
     warnings,
   };
   return { config, options };

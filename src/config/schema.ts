@@ -191,6 +191,15 @@ const TABLE: SectionSpec[] = [
     ],
   },
   {
+    name: 'dead_letter',
+    help: 'The dead-letter topic (this project; not in the reference): every message the converter drops or InfluxDB refuses is sent there, as it was read, before its offset is committed; monasca-persister replay feeds them back.',
+    options: [
+      { name: 'enabled', type: 'bool', default: 'false', help: 'Send dropped and refused messages to the dead-letter topic (with headers reason, error, source_topic, source_partition, source_offset, persister_version). While it cannot be written, the pipeline waits as it does for InfluxDB.' },
+      { name: 'topic', type: 'string', default: 'monasca-persister-dead-letters', help: 'Kafka topic of the dead letters (created on first use if the brokers allow it); it must differ from the topics read.' },
+      { name: 'uri', type: 'hostports', help: 'Comma separated list of Kafka brokers, host:port, of the dead-letter topic; unset: those of the topic the message was read from. Its security settings are those of that topic.' },
+    ],
+  },
+  {
     name: 'zookeeper',
     help: 'ZooKeeper of the old Kafka client. Accepted for compatibility; unused.',
     options: [

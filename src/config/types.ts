@@ -81,6 +81,14 @@ export interface MonitoringConfig {
   inspector: boolean;
 }
 
+/** [dead_letter] */
+export interface DeadLetterConfig {
+  enabled: boolean;
+  topic: string;
+  /** Unset: the brokers of the topic a message was read from. */
+  uri?: string[];
+}
+
 export interface PersisterConfig {
   /** files actually read, in order */
   files: string[];
@@ -95,6 +103,7 @@ export interface PersisterConfig {
   repositories: RepositoriesConfig;
   supervisor: SupervisorConfig;
   monitoring: MonitoringConfig;
+  deadLetter: DeadLetterConfig;
   /** unknown sections/options, deprecated names, ignored options...: each a full sentence naming file/section/option */
   warnings: string[];
 }

@@ -98,17 +98,25 @@ export function databaseFor(routing: Routing, tenantId: string): string {
   return routing.dbPerTenant ? `${routing.databaseName}_${tenantId}` : routing.databaseName;
 }
 
+/** A Kafka message as fetched: its value, and its key (kept for a dead letter). */
+export interface SourceMessage {
+  offset: string;
+  value: Buffer | null;
+  key?: Buffer | null;
+}
+
 export interface SourceBatch {
   partition: number;
   /** In offset order, as Kafka hands them out. */
-  messages: readonly { offset: string; value: Buffer | null }[];
+  messages: readonly SourceMessage[];
 }
 
 export interface DroppedMessage {
   partition: number;
-  offset: string;
   reason: string;
   kind: DropKind;
+  /** The message itself (for a dead letter). */
+  message: SourceMessage;
 }
 
 /** A fetched batch after conversion: what to write, what was dropped, and what to commit once written. */
@@ -119,19 +127,27 @@ export interface ConvertedBatch {
   readonly messageCount: number;
   /** Lines of line protocol, per target database. */
   readonly lines: ReadonlyMap<string, LineBlock>;
+  /**
+   * Kept only when asked (refused points become dead letters): per database, the message of each
+   * line, in the order of the lines (one line per message).
+   */
+  readonly origins?: ReadonlyMap<string, readonly SourceMessage[]>;
   readonly drops: readonly DroppedMessage[];
 }
 
-export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Routing): ConvertedBatch {
+/** `keepOrigins`: remember which message each line came from (ConvertedBatch.origins). */
+export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Routing, keepOrigins = false): ConvertedBatch {
   const lines = new Map<string, string[]>();
+  const origins = keepOrigins ? new Map<string, SourceMessage[]>() : undefined;
   const drops: DroppedMessage[] = [];
   // the list of the last message's database: usually the next one's too (always, without db_per_tenant)
   let lastDb: string | undefined;
   let lastList: string[] = [];
+  let lastOrigins: SourceMessage[] = [];
   for (const m of batch.messages) {
     const c = convertMessage(kind, m.value);
     if (c instanceof Drop) {
-      drops.push({ partition: batch.partition, offset: m.offset, reason: c.reason, kind: c.kind });
+      drops.push({ partition: batch.partition, reason: c.reason, kind: c.kind, message: m });
       continue;
     }
     const db = databaseFor(routing, c.tenantId);
@@ -140,8 +156,14 @@ export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Rou
       let list = lines.get(db);
       if (list === undefined) lines.set(db, (list = []));
       lastList = list;
+      if (origins !== undefined) {
+        let from = origins.get(db);
+        if (from === undefined) origins.set(db, (from = []));
+        lastOrigins = from;
+      }
     }
     lastList.push(c.line);
+    if (origins !== undefined) lastOrigins.push(m);
   }
   releaseBytes();
   const blocks = new Map<string, LineBlock>();
@@ -152,6 +174,7 @@ export function convertBatch(kind: MessageKind, batch: SourceBatch, routing: Rou
     nextOffset: last ? (BigInt(last.offset) + 1n).toString() : '0',
     messageCount: batch.messages.length,
     lines: blocks,
+    ...(origins && { origins }),
     drops,
   };
 }

@@ -19,6 +19,12 @@ export interface StoreOptions {
   log: Logger;
   /** Where points InfluxDB refuses are logged (a flood is summarized); by default a log of its own. */
   drops?: DropLog;
+  /**
+   * Find each point a partial write dropped (beyond the retention policy, a field type conflict) by
+   * writing the request again in halves: its other points are written twice, harmlessly. Needed
+   * when refused points become dead letters; otherwise a partial write's points are only counted.
+   */
+  traceRefusals?: boolean;
 }
 
 const SPLITTABLE: ReadonlySet<string> = new Set([InfluxErrorCode.BAD_REQUEST, InfluxErrorCode.REQUEST_TOO_LARGE]);
@@ -35,39 +41,49 @@ export class PointStore implements BatchStore {
 
   /** Resolves once every line is stored or refused for good; rejects with an InfluxError otherwise. */
   async store(linesByDatabase: ReadonlyMap<string, readonly LineBlock[]>, signal?: AbortSignal): Promise<StoreReport> {
-    const report: StoreReport = { stored: 0, refused: 0 };
+    const report: StoreReport = { stored: 0, refused: 0, refusals: [] };
     const size = Math.max(1, this.options.pointsPerRequest);
     for (const [database, blocks] of linesByDatabase) {
       for (const request of regroup(blocks, size)) {
         signal?.throwIfAborted();
-        const r = await this.writeIsolating(database, request);
-        report.stored += r.stored;
-        report.refused += r.refused;
+        await this.writeIsolating(database, request, report);
       }
     }
     return report;
   }
 
-  /** One request; a 400 on many lines is split in halves until the bad lines stand alone. */
-  private async writeIsolating(database: string, lines: LineBlock): Promise<StoreReport> {
+  /** One request, added to `report`; a 400 on many lines is split in halves until the bad lines stand alone. */
+  private async writeIsolating(database: string, lines: LineBlock, report: StoreReport): Promise<void> {
+    let error: string;
     try {
       const outcome = await this.writeCreatingDatabase(database, lines);
-      if (outcome.dropped > 0) {
-        this.options.log.warn({ database, refused: outcome.dropped, detail: outcome.detail }, 'InfluxDB refused points of a batch; the rest are stored');
+      if (outcome.dropped === 0) {
+        report.stored += lines.count;
+        return;
       }
-      return { stored: lines.count - outcome.dropped, refused: outcome.dropped };
+      if (lines.count > 1 && this.options.traceRefusals) return this.writeHalves(database, lines, report);
+      error = outcome.detail ?? 'partial write';
+      if (lines.count > 1) {
+        this.options.log.warn({ database, refused: outcome.dropped, detail: outcome.detail }, 'InfluxDB refused points of a batch; the rest are stored');
+        report.stored += lines.count - outcome.dropped;
+        report.refused += outcome.dropped;
+        return;
+      }
     } catch (err) {
       if (!(err instanceof InfluxError) || !SPLITTABLE.has(err.code)) throw err;
-      if (lines.count === 1) {
-        this.drops.dropped('refused', { database, line: lines.text.slice(0, 1000), err: err.message }, 'InfluxDB refused a point; dropped');
-        return { stored: 0, refused: 1 };
-      }
-      const all = splitLines(lines);
-      const half = Math.ceil(all.length / 2);
-      const a = await this.writeIsolating(database, joinLines(all.slice(0, half)));
-      const b = await this.writeIsolating(database, joinLines(all.slice(half)));
-      return { stored: a.stored + b.stored, refused: a.refused + b.refused };
+      if (lines.count > 1) return this.writeHalves(database, lines, report);
+      error = err.message;
     }
+    this.drops.dropped('refused', { database, line: lines.text.slice(0, 1000), err: error }, 'InfluxDB refused a point; dropped');
+    report.refused += 1;
+    report.refusals.push({ database, line: lines.text, error });
+  }
+
+  private async writeHalves(database: string, lines: LineBlock, report: StoreReport): Promise<void> {
+    const all = splitLines(lines);
+    const half = Math.ceil(all.length / 2);
+    await this.writeIsolating(database, joinLines(all.slice(0, half)), report);
+    await this.writeIsolating(database, joinLines(all.slice(half)), report);
   }
 
   /**

@@ -17,9 +17,15 @@ const SASL_NOT_A_VERDICT = /closed connection|connection (was )?closed|timed? ?o
  * broker certificate it cannot trust) is a configuration fault,
  * anything else Kafka lost (a batch no codec can decode too: it is named, and the process stops
  * rather than skip it). `partitions`: those assigned, named with an undecodable batch (kafkajs fails
- * the whole fetch, without saying which partition's batch it was).
+ * the whole fetch, without saying which partition's batch it was). `access`: what to grant when
+ * the client is not authorized.
  */
-export function classifyKafkaError(error: unknown, topic: string, partitions: readonly number[] = []): FaultError {
+export function classifyKafkaError(
+  error: unknown,
+  topic: string,
+  partitions: readonly number[] = [],
+  access = 'read on the topic and its consumer group',
+): FaultError {
   if (error instanceof FaultError) return error;
   const refused = (what: string, fix: string) => new FaultError(Fault.CONFIGURATION, `Kafka, topic ${topic}: ${what}: ${fix}`, { cause: error });
   const certificate = certificateProblem(error);
@@ -34,7 +40,7 @@ export function classifyKafkaError(error: unknown, topic: string, partitions: re
     if ((e.name === 'KafkaJSSASLAuthenticationError' && !SASL_NOT_A_VERDICT.test(String(e.message))) || SASL_REFUSED.has(type)) {
       return refused(`SASL authentication refused (${String(e.message)})`, 'check sasl_mechanism, sasl_plain_username and sasl_plain_password in [kafka]');
     }
-    if (NOT_AUTHORIZED.has(type)) return refused(`not authorized (${type})`, `grant this user read on the topic and its consumer group`);
+    if (NOT_AUTHORIZED.has(type)) return refused(`not authorized (${type})`, `grant this user ${access}`);
   }
   return new FaultError(Fault.KAFKA_LOST, `Kafka client for topic ${topic} gave up: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }

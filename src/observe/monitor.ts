@@ -81,6 +81,7 @@ export class Monitor {
       });
     fromStats('messages_consumed_total', 'Messages fetched from Kafka and converted.', (s) => s.fetched);
     fromStats('points_written_total', 'Points InfluxDB acknowledged.', (s) => s.stored);
+    fromStats('dead_letters_total', 'Dropped or refused messages the dead-letter topic acknowledged ([dead_letter]).', (s) => s.deadLettered);
     fromStats('offsets_committed_total', 'Messages whose offsets were committed to Kafka (every one stored or dropped first).', (s) => s.committed);
     new Counter({
       name: `${PREFIX}messages_dropped_total`,

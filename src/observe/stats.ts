@@ -18,6 +18,8 @@ export interface Counts {
   droppedInvalid: number;
   /** Points InfluxDB refused while storing the rest of their batch. */
   refused: number;
+  /** Dropped or refused messages the dead-letter topic acknowledged. */
+  deadLettered: number;
   /** Messages whose offsets were committed. */
   committed: number;
   writes: number;
@@ -31,6 +33,7 @@ export const NO_COUNTS: Readonly<Counts> = Object.freeze({
   droppedNotJson: 0,
   droppedInvalid: 0,
   refused: 0,
+  deadLettered: 0,
   committed: 0,
   writes: 0,
 });
@@ -69,6 +72,7 @@ export class TopicStats implements Readonly<Counts> {
   droppedNotJson = 0;
   droppedInvalid = 0;
   refused = 0;
+  deadLettered = 0;
   committed = 0;
   writes = 0;
   readonly partitions = new Map<number, PartitionOffsets>();

@@ -3,6 +3,7 @@
 export interface FetchedMessage {
   offset: string;
   value: Buffer | null;
+  key?: Buffer | null;
 }
 
 export interface FetchedBatch {

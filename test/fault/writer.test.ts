@@ -4,10 +4,9 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { createActor, fromPromise, sendTo, setup, SimulatedClock, waitFor } from 'xstate';
 import { InfluxError, InfluxErrorCode } from '../../src/influx/errors.js';
-import type { StoreReport } from '../../src/ports/store.js';
 import { type SourceBatch, convertBatch } from '../../src/convert/index.js';
 import { TopicStats } from '../../src/observe/stats.js';
-import { type StoreInput, writerMachine, type WriterInput, type WriterOutput } from '../../actors/writer.js';
+import { type StoreInput, type WriteResult, writerMachine, type WriterInput, type WriterOutput } from '../../actors/writer.js';
 import { FakeStore, type Journal } from '../helpers/fakes.js';
 
 function batchOf(partition: number, first: number, count: number) {
@@ -61,7 +60,7 @@ test('while flushing, a write to an InfluxDB that cannot be reached is not retri
   let calls = 0;
   const failing = writerMachine.provide({
     actors: {
-      storeBatch: fromPromise<StoreReport, StoreInput>(async () => {
+      storeBatch: fromPromise<WriteResult, StoreInput>(async () => {
         calls++;
         throw new InfluxError(InfluxErrorCode.UNREACHABLE, 'InfluxDB unreachable: ECONNREFUSED');
       }),

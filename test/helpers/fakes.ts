@@ -94,7 +94,7 @@ export class FakeStore implements BatchStore {
     }
     this.stored += n;
     this.journal.push(`store ${n}`);
-    return { stored: n, refused: 0 };
+    return { stored: n, refused: 0, refusals: [] };
   }
 
   /** The calls waiting while `hanging` go on (and succeed or fail as `failing` says then). */

@@ -111,6 +111,7 @@ describe('defaults', () => {
         pipelineThreads: 'auto',
       },
       monitoring: { enabled: true, bindAddress: '127.0.0.1', port: 8091, inspector: false },
+      deadLetter: { enabled: false, topic: 'monasca-persister-dead-letters' },
       warnings: [],
     });
     assert.equal(c.logFile, undefined);
@@ -476,6 +477,15 @@ describe('required and unsupported', () => {
     const file = write(INFLUX + '[kafka_events]\nenabled = True\n');
     throwsConfigError(() => loadConfig([file]), [file, '[kafka_events] enabled = "True"', 'events pipeline (Elasticsearch) is not supported yet']);
   });
+
+  test('[dead_letter]: brokers of its own or none; its topic never one that is read', () => {
+    const own = loadConfig([write(INFLUX + '[dead_letter]\nenabled = true\nuri = k1:9092, k2:9093\n')]);
+    assert.deepEqual(own.deadLetter, { enabled: true, topic: 'monasca-persister-dead-letters', uri: ['k1:9092', 'k2:9093'] });
+    const file = write(INFLUX + '[dead_letter]\nenabled = true\ntopic = metrics\n');
+    throwsConfigError(() => loadConfig([file]), [file, '[dead_letter] topic = "metrics"', 'is the topic [kafka_metrics] reads']);
+    // disabled, the same name harms nothing
+    assert.equal(loadConfig([write(INFLUX + '[dead_letter]\ntopic = metrics\n')]).deadLetter.enabled, false);
+  });
 });
 
 describe('Kafka security', () => {
@@ -748,7 +758,7 @@ describe('the effective configuration as INI', () => {
     assert.ok(text.includes(`#   ${file}\n`));
     assert.ok(!text.includes('s3cret'));
     const sections = [...text.matchAll(/^\[(.+)\]$/gm)].map((m) => m[1]);
-    assert.deepEqual(sections, ['DEFAULT', 'kafka', 'kafka_metrics', 'kafka_alarm_history', 'kafka_events', 'influxdb', 'repositories', 'supervisor', 'monitoring']);
+    assert.deepEqual(sections, ['DEFAULT', 'kafka', 'kafka_metrics', 'kafka_alarm_history', 'kafka_events', 'influxdb', 'repositories', 'supervisor', 'monitoring', 'dead_letter']);
     // Our own reader (oslo.config's rules) reads it as written.
     const parsed = Object.fromEntries(
       [...parseIni(text, 'printed')].map(([section, options]) => [section, Object.fromEntries([...options].map(([o, v]) => [o, v.value]))]),

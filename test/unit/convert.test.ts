@@ -639,9 +639,19 @@ describe('convertBatch', () => {
     assert.equal(pointsIn(b.lines), 3);
   });
 
-  test('drops carry partition and offset, and a reason', () => {
+  test('origins: kept only when asked, the message of each line per database', () => {
+    assert.equal(convertBatch('metrics', batch, { databaseName: 'mon', dbPerTenant: true }).origins, undefined);
+    const b = convertBatch('metrics', batch, { databaseName: 'mon', dbPerTenant: true }, true);
+    assert.deepEqual(
+      [...b.origins!].map(([db, messages]) => [db, messages.map((m) => m.offset)]),
+      [['mon_t1', ['10', '14']], ['mon_t2', ['12']]],
+    );
+    assert.equal(b.origins!.get('mon_t2')![0], batch.messages[2]);
+  });
+
+  test('drops carry partition and message, and a reason', () => {
     const b = convertBatch('metrics', batch, { databaseName: 'mon', dbPerTenant: false });
-    assert.deepEqual(b.drops.map(({ partition, offset }) => ({ partition, offset })), [
+    assert.deepEqual(b.drops.map(({ partition, message }) => ({ partition, offset: message.offset })), [
       { partition: 3, offset: '11' },
       { partition: 3, offset: '13' },
     ]);

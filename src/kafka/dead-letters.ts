@@ -1,0 +1,96 @@
+/** The dead-letter topic behind DeadLetterPort (src/dead-letter.ts): a kafkajs producer; every error it passes on is classified. */
+import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { DeadLetter, DeadLetterPort } from '../dead-letter.js';
+import { Fault, FaultError } from '../ports/faults.js';
+import { installCodecs } from './codecs.js';
+import { kafkaLogCreator } from './consumer.js';
+import { classifyKafkaError } from './errors.js';
+import { installRequestQueueFix } from './request-queue.js';
+import type { KafkaClientSecurity } from './security.js';
+
+export interface DeadLetterTopicOptions {
+  brokers: string[];
+  security?: KafkaClientSecurity;
+  clientId: string;
+  topic: string;
+  log: Logger;
+}
+
+/**
+ * The most bytes of letters in one produce request: well below a broker's default limit of a
+ * record batch (message.max.bytes, 1 MiB), so that a flood of large letters is never refused as a
+ * whole.
+ */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+function toMessage(letter: DeadLetter): Message {
+  return { key: letter.key, value: letter.value, headers: { ...letter.headers } };
+}
+
+function sizeOf(letter: DeadLetter): number {
+  let n = (letter.key?.length ?? 0) + (letter.value?.length ?? 0);
+  for (const [k, v] of Object.entries(letter.headers)) n += k.length + Buffer.byteLength(v);
+  return n;
+}
+
+/** Letters in consecutive requests of at most MAX_REQUEST_BYTES (a larger letter alone). */
+export function* requests(letters: readonly DeadLetter[]): Generator<DeadLetter[]> {
+  let chunk: DeadLetter[] = [];
+  let bytes = 0;
+  for (const letter of letters) {
+    const size = sizeOf(letter);
+    if (chunk.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(letter);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+export class KafkaDeadLetters implements DeadLetterPort {
+  private readonly producer: Producer;
+  private connecting?: Promise<void>;
+
+  constructor(private readonly options: DeadLetterTopicOptions) {
+    installCodecs();
+    installRequestQueueFix();
+    const kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      ...options.security,
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator(options.log),
+      // The writer tries a failed post again with its own backoff, and then its pipeline restarts it.
+      retry: { retries: 2, initialRetryTime: 300, maxRetryTime: 3_000 },
+    });
+    // Idempotent: a request the client sends again after a lost answer is written once.
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+  }
+
+  async send(letters: readonly DeadLetter[]): Promise<void> {
+    try {
+      this.connecting ??= this.producer.connect();
+      await this.connecting;
+      for (const chunk of requests(letters)) {
+        await this.producer.send({ topic: this.options.topic, acks: -1, messages: chunk.map(toMessage) });
+      }
+    } catch (error) {
+      this.connecting = undefined;
+      const fault = classifyKafkaError(error, this.options.topic, [], 'write on the topic');
+      // For the writer that posts them, a dead-letter topic out of reach is a passing failure, like InfluxDB down.
+      if (fault.fault === Fault.CONFIGURATION) throw fault;
+      throw new FaultError(Fault.TRANSIENT, `dead-letter topic ${this.options.topic} cannot be written: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.connecting = undefined;
+    await this.producer.disconnect();
+  }
+}
