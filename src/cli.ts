@@ -3,7 +3,8 @@
  * monasca-persister: the daemon (`monasca-persister [--config-file F]... [--config-dir D]...`),
  * `monasca-persister config [--config-file F]...`, which prints the effective configuration, and
  * `monasca-persister convert metrics|alarms`, which shows what would be written for messages on stdin,
- * and `monasca-persister diagram`, which prints the actors' state machines.
+ * `monasca-persister diagram`, which prints the actors' state machines, and the operator's tools
+ * `check`, `migrate-db-per-tenant` and `replay`.
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,7 +24,9 @@ import {
 import { convertMessage, Drop, type MessageKind } from './convert/index.js';
 import { runChecks } from './check.js';
 import { diagram, MACHINES } from './diagram.js';
+import { DEAD_LETTER_REASONS } from './dead-letter.js';
 import { migrateDbPerTenant, type MigrationUnit } from './migrate.js';
+import { replay } from './replay.js';
 import { ExitCode } from './exit-codes.js';
 import { tuneHeap } from './heap.js';
 import { persisterVersion } from './version.js';
@@ -136,6 +139,57 @@ async function migrate(argv: string[]): Promise<number> {
   );
 }
 
+const REPLAY_USAGE = `Usage: monasca-persister replay [--config-file FILE]... [--config-dir DIR]... [--from OFFSET]
+         [--reason REASON] [--dry-run]
+
+Reads the dead-letter topic ([dead_letter] topic, at [dead_letter] uri or else the brokers of the
+first enabled topic) from OFFSET in each partition (default: the start) to its end, and feeds the
+dead letters of REASON (empty, not_utf8, not_json, invalid or refused; default: all) back through
+the converter into InfluxDB. It prints each one still dropped or refused, then what it stored.
+--dry-run converts without writing. It commits nothing and leaves the dead letters in the topic.
+Exit status: 0 all stored, 65 some still dropped or refused, 69 Kafka or InfluxDB unreachable.`;
+
+/** \`replay\`. */
+async function replayDeadLetters(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgv({
+      args: argv,
+      options: {
+        'config-file': { type: 'string', multiple: true },
+        'config-dir': { type: 'string', multiple: true },
+        from: { type: 'string' },
+        reason: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`monasca-persister: ${(err as Error).message}\n\n${REPLAY_USAGE}\n`);
+    return ExitCode.USAGE;
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(`${REPLAY_USAGE}\n`);
+    return ExitCode.OK;
+  }
+  let why: string | undefined;
+  if (v.from !== undefined && !/^\d+$/.test(v.from)) why = `--from ${v.from}: an offset, a whole number`;
+  else if (v.reason !== undefined && !(DEAD_LETTER_REASONS as readonly string[]).includes(v.reason)) why = `--reason ${v.reason}: one of ${DEAD_LETTER_REASONS.join(', ')}`;
+  if (why) {
+    process.stderr.write(`monasca-persister: ${why}\n\n${REPLAY_USAGE}\n`);
+    return ExitCode.USAGE;
+  }
+  const { files } = resolveConfigFiles({ configFiles: v['config-file'] ?? [], configDirs: v['config-dir'] ?? [] });
+  const config = loadConfig(files);
+  return replay(
+    config,
+    { from: v.from === undefined ? undefined : BigInt(v.from), reason: v.reason, dryRun: v['dry-run'] },
+    (line) => process.stdout.write(`${line}\n`),
+    (line) => process.stderr.write(`${line}\n`),
+  );
+}
+
 async function convert(kind: string | undefined): Promise<number> {
   if (kind !== 'metrics' && kind !== 'alarms') {
     process.stderr.write(`${CONVERT_USAGE}\n`);
@@ -177,9 +231,10 @@ function printConfig(args: ParsedArgs): number {
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'diagram') return printDiagram(argv.slice(1));
   if (argv[0] === 'migrate-db-per-tenant') return migrate(argv.slice(1));
+  if (argv[0] === 'replay') return replayDeadLetters(argv.slice(1));
   const args = parseArgs(argv);
   if (args.help) {
-    process.stdout.write(`${USAGE}\n\n${CONVERT_USAGE}\n\n${DIAGRAM_USAGE}\n\n${MIGRATE_USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${CONVERT_USAGE}\n\n${DIAGRAM_USAGE}\n\n${MIGRATE_USAGE}\n\n${REPLAY_USAGE}\n`);
     return ExitCode.OK;
   }
   if (args.version) {

@@ -39,7 +39,7 @@ export interface DeadLetterPort {
 }
 
 /** The refused lines' messages, found through the batches' origins (one line per message). */
-function refusedMessages(batches: readonly ConvertedBatch[], refusals: readonly Refusal[]): { partition: number; message: SourceMessage; error: string }[] {
+export function refusedMessages(batches: readonly ConvertedBatch[], refusals: readonly Refusal[]): { partition: number; message: SourceMessage; error: string }[] {
   if (refusals.length === 0) return [];
   const keyOf = (database: string, line: string) => `${database}\n${line}`;
   const wanted = new Set(refusals.map((r) => keyOf(r.database, r.line)));

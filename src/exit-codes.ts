@@ -8,6 +8,8 @@ export const ExitCode = {
   KAFKA_UNAVAILABLE: 69,
   /** The same status, from the tools (check, migrate-db-per-tenant): a service (Kafka or InfluxDB) could not be reached. */
   UNAVAILABLE: 69,
+  /** replay: some dead letters are still dropped or refused (they are listed). */
+  DATA: 65,
   /** An internal error. */
   SOFTWARE: 70,
   /** InfluxDB writes kept failing; nothing unstored was committed. */

@@ -1,5 +1,5 @@
 /** The dead-letter topic behind DeadLetterPort (src/dead-letter.ts): a kafkajs producer; every error it passes on is classified. */
-import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { DeadLetter, DeadLetterPort } from '../dead-letter.js';
 import { Fault, FaultError } from '../ports/faults.js';
@@ -67,8 +67,10 @@ export class KafkaDeadLetters implements DeadLetterPort {
       // The writer tries a failed post again with its own backoff, and then its pipeline restarts it.
       retry: { retries: 2, initialRetryTime: 300, maxRetryTime: 3_000 },
     });
-    // Idempotent: a request the client sends again after a lost answer is written once.
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+    // Not idempotent: that needs retries without end, and a post must fail in time for the writer
+    // to act. A request sent again after its answer was lost may write its letters twice (at least
+    // once; replaying a letter twice writes the same point twice, harmlessly).
+    this.producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   async send(letters: readonly DeadLetter[]): Promise<void> {

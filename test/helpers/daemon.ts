@@ -37,6 +37,8 @@ export interface DaemonSettings {
   kafka?: Record<string, string | number | boolean>;
   /** Options of [monitoring]; by default `port = 0`, so that daemons running at once never share a port. */
   monitoring?: Record<string, string | number | boolean>;
+  /** Options of [dead_letter]. */
+  deadLetter?: Record<string, string | number | boolean>;
 }
 
 /** A configuration file in the reference's format. */
@@ -82,6 +84,10 @@ ${Object.entries(s.supervisor ?? {})
   .join('\n')}
 [monitoring]
 ${Object.entries({ port: 0, ...s.monitoring })
+  .map(([k, v]) => `${k} = ${v}`)
+  .join('\n')}
+[dead_letter]
+${Object.entries(s.deadLetter ?? {})
   .map(([k, v]) => `${k} = ${v}`)
   .join('\n')}
 `,

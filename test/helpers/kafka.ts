@@ -40,12 +40,15 @@ async function createTopicOnce(brokers: string[], topic: string, partitions: num
   }
 }
 
-/** Produces values round-robin over the partitions, in chunks; calls onProgress after each chunk. */
+/**
+ * Produces values round-robin over the partitions, in chunks (the i-th value to partition i % n);
+ * calls onProgress after each chunk. `key`: the key of the i-th message (none by default).
+ */
 export async function produce(
   brokers: string[],
   topic: string,
-  values: readonly string[],
-  options: { chunk?: number; pauseMs?: number; onProgress?: (sent: number) => void } = {},
+  values: readonly (string | Buffer)[],
+  options: { chunk?: number; pauseMs?: number; onProgress?: (sent: number) => void; key?: (i: number) => string } = {},
 ): Promise<void> {
   const producer = client(brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
@@ -60,7 +63,7 @@ export async function produce(
       await retrying(() =>
         producer.send({
           topic,
-          messages: slice.map((value, j) => ({ value, partition: (i + j) % partitions })),
+          messages: slice.map((value, j) => ({ value, key: options.key?.(i + j), partition: (i + j) % partitions })),
         }),
       );
       options.onProgress?.(Math.min(i + chunk, values.length));
@@ -90,6 +93,47 @@ async function offsetsOnce(brokers: string[], groupId: string, topic: string) {
   } finally {
     await admin.disconnect();
   }
+}
+
+export interface ReadMessage {
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** Every message of a topic, up to the end of each partition as it is now (a group of its own, nothing committed). */
+export async function readTopic(brokers: string[], topic: string): Promise<ReadMessage[]> {
+  const kafka = client(brokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map((await retrying(() => admin.fetchTopicOffsets(topic))).map((o) => [o.partition, BigInt(o.high)]));
+  await admin.disconnect();
+  const out: ReadMessage[] = [];
+  const remaining = new Set([...ends].filter(([, end]) => end > 0n).map(([p]) => p));
+  if (remaining.size === 0) return out;
+  const consumer = kafka.consumer({ groupId: `reader-${Date.now()}-${Math.random()}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          const end = ends.get(partition)!;
+          if (BigInt(message.offset) >= end) return;
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(Array.isArray(v) ? v[0] : v);
+          out.push({ partition, offset: message.offset, key: message.key, value: message.value, headers });
+          if (BigInt(message.offset) + 1n >= end) remaining.delete(partition);
+          if (remaining.size === 0) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return out;
 }
 
 export type JavaCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';

@@ -92,7 +92,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
 
     const report = await store.store(blocksOf([[db, lines]]));
 
-    assert.deepEqual(report, { stored: 3, refused: 0 });
+    assert.deepEqual(report, { stored: 3, refused: 0, refusals: [] });
     assert.ok((await databases(influx)).includes(db));
     assert.deepEqual(await rows(influx, db, 'value, host, _tenant_id, _region, value_meta', 'cpu'), [
       [1000, 1.5, 'h1', 't1', 'r1', '{}'],
@@ -106,7 +106,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     const b = database(t, influx);
     const store = storeOn(new InfluxHttp({ url: influx.url }));
     const report = await store.store(blocksOf([[a, [metricLine('cpu', 1, 1000)]], [b, [metricLine('mem', 2, 1000), metricLine('mem', 3, 2000)]]]));
-    assert.deepEqual(report, { stored: 3, refused: 0 });
+    assert.deepEqual(report, { stored: 3, refused: 0, refusals: [] });
     assert.equal((await rows(influx, a, 'value', 'cpu')).length, 1);
     assert.equal((await rows(influx, b, 'value', 'mem')).length, 2);
   });
@@ -136,7 +136,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     assert.equal(without.code, InfluxErrorCode.RETENTION_POLICY_NOT_FOUND);
     assert.equal(without.fault, Fault.CONFIGURATION);
     const store = storeOn(new InfluxHttp({ url: influx.url }), { retentionHours: 2 });
-    assert.deepEqual(await store.store(blocksOf([[db, [metricLine('cpu', 1, Date.now())]]])), { stored: 1, refused: 0 });
+    assert.deepEqual(await store.store(blocksOf([[db, [metricLine('cpu', 1, Date.now())]]])), { stored: 1, refused: 0, refusals: [] });
     assert.equal((await rows(influx, db, 'value', 'cpu')).length, 1);
   });
 
@@ -148,9 +148,26 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
 
     const report = await storeOn(http, { retentionHours: 1 }).store(blocksOf([[db, lines]]));
 
-    assert.deepEqual(report, { stored: 1, refused: 2 });
+    assert.deepEqual(report, { stored: 1, refused: 2, refusals: [] }, 'counted, not known one by one');
     assert.deepEqual(http.writes, [3], 'one request: the answer says how many were dropped');
     assert.deepEqual((await rows(influx, db, 'value', 'cpu')).map((r) => r[1]), [2]);
+  });
+
+  test('traceRefusals: the points a partial write dropped are found by writing halves again, each refusal with its line and InfluxDB\'s words', async (t) => {
+    const db = database(t, influx);
+    const http = new CountingHttp({ url: influx.url });
+    await http.createDatabase(db, 1);
+    const now = Date.now();
+    const lines = [metricLine('cpu', 1, 1000), metricLine('cpu', 2, now), metricLine('cpu', 3, now + 1), metricLine('cpu', 4, 2000)];
+
+    const report = await storeOn(http, { retentionHours: 1, traceRefusals: true }).store(blocksOf([[db, lines]]));
+
+    assert.equal(report.stored, 2);
+    assert.equal(report.refused, 2);
+    assert.deepEqual(report.refusals.map((r) => [r.database, r.line]), [[db, lines[0]], [db, lines[3]]]);
+    for (const r of report.refusals) assert.match(r.error, /beyond retention policy/);
+    assert.deepEqual(http.writes, [4, 2, 1, 1, 2, 1, 1], 'halves, then quarters, of the requests that dropped points');
+    assert.deepEqual((await rows(influx, db, 'value', 'cpu')).map((r) => r[1]), [2, 3]);
   });
 
   test('creating an existing database with its retention policy again is harmless', async (t) => {
@@ -166,11 +183,11 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     const db = database(t, influx);
     const http = new CountingHttp({ url: influx.url });
     const store = storeOn(http);
-    assert.deepEqual(await store.store(blocksOf([[db, ['m value=1 1000']]])), { stored: 1, refused: 0 });
+    assert.deepEqual(await store.store(blocksOf([[db, ['m value=1 1000']]])), { stored: 1, refused: 0, refusals: [] });
 
     const report = await store.store(blocksOf([[db, ['m value=2 1500', 'm value="x" 2000', 'm value=3 3000']]]));
 
-    assert.deepEqual(report, { stored: 2, refused: 1 });
+    assert.deepEqual(report, { stored: 2, refused: 1, refusals: [] });
     assert.deepEqual(await rows(influx, db, 'value', 'm'), [
       [1000, 1],
       [1500, 2],
@@ -183,20 +200,25 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     const http = new CountingHttp({ url: influx.url });
     await http.createDatabase(db, 0);
     const report = await storeOn(http).store(blocksOf([[db, ['m value= 1000', 'm 2000', 'm value=1 3000 junk']]]));
-    assert.deepEqual(report, { stored: 0, refused: 3 });
+    assert.deepEqual(report.refusals.map((r) => r.line), ['m value= 1000', 'm 2000', 'm value=1 3000 junk'], 'each unparsable line, known');
+    assert.deepEqual({ ...report, refusals: [] }, { stored: 0, refused: 3, refusals: [] });
     // 3 lines, then halves of 2 and 1, then the 2 alone.
     assert.deepEqual(http.writes, [3, 2, 1, 1, 1]);
   });
 
   test(
-    'one unparsable line among good ones: the rest stored, refused 1',
+    'one unparsable line among good ones: the rest stored, refused 1 (a partial write: the line known with traceRefusals)',
     async (t) => {
       const db = database(t, influx);
       const http = new InfluxHttp({ url: influx.url });
       await http.createDatabase(db, 0);
-      const report = await storeOn(http).store(blocksOf([[db, ['m value=1 1000', 'm value= 2000', 'm value=3 3000']]]));
-      assert.equal((await rows(influx, db, 'value', 'm')).length, 2);
-      assert.deepEqual(report, { stored: 2, refused: 1 });
+      const lines = ['m value=1 1000', 'm value= 2000', 'm value=3 3000'];
+      for (const traceRefusals of [false, true]) {
+        const report = await storeOn(http, { traceRefusals }).store(blocksOf([[db, lines]]));
+        assert.equal((await rows(influx, db, 'value', 'm')).length, 2);
+        const known = traceRefusals ? ['m value= 2000'] : [];
+        assert.deepEqual({ stored: report.stored, refused: report.refused, lines: report.refusals.map((r) => r.line) }, { stored: 2, refused: 1, lines: known });
+      }
     },
   );
 
@@ -204,7 +226,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     const db = database(t, influx);
     const lines = Array.from({ length: 500 }, (_, i) => metricLine('cpu', i, 1000 + i));
     const report = await storeOn(new InfluxHttp({ url: influx.url, gzip: true })).store(blocksOf([[db, lines]]));
-    assert.deepEqual(report, { stored: 500, refused: 0 });
+    assert.deepEqual(report, { stored: 500, refused: 0, refusals: [] });
     assert.equal((await rows(influx, db, 'value', 'cpu')).length, 500);
   });
 
@@ -216,7 +238,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
 
     const report = await storeOn(http, { pointsPerRequest: 10 }).store(blocksOf([[db, lines]]));
 
-    assert.deepEqual(report, { stored: 25, refused: 0 });
+    assert.deepEqual(report, { stored: 25, refused: 0, refusals: [] });
     assert.deepEqual(http.writes, [10, 10, 5]);
     assert.deepEqual(await rows(influx, db, 'count(value)', 'cpu'), [[0, 25]]);
   });
@@ -229,7 +251,7 @@ for (const influx of influxTargets(s)) describe(`PointStore on a real InfluxDB $
     await http.createDatabase(b, 0);
     const lines = (n: number) => Array.from({ length: n }, (_, i) => metricLine('cpu', i, 1000 + i));
     const report = await storeOn(http, { pointsPerRequest: 4 }).store(blocksOf([[a, lines(5)], [b, lines(3)]]));
-    assert.deepEqual(report, { stored: 8, refused: 0 });
+    assert.deepEqual(report, { stored: 8, refused: 0, refusals: [] });
     assert.deepEqual(http.writes, [4, 1, 3]);
   });
 
@@ -246,7 +268,7 @@ describe(`InfluxHttp credentials (InfluxDB ${s.influxAuth.version}) and reachabi
     const auth = s.influxAuth;
     const db = database(t, auth, 'auth');
     const store = storeOn(new InfluxHttp({ url: auth.url, user: auth.user, password: auth.password }));
-    assert.deepEqual(await store.store(blocksOf([[db, [metricLine('cpu', 7, 1000)]]])), { stored: 1, refused: 0 });
+    assert.deepEqual(await store.store(blocksOf([[db, [metricLine('cpu', 7, 1000)]]])), { stored: 1, refused: 0, refusals: [] });
     assert.deepEqual(await rows(auth, db, 'value', 'cpu'), [[1000, 7]]);
   });
 
