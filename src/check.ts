@@ -2,7 +2,7 @@
  * `monasca-persister check`: whether a configuration and the services it names work, before a
  * production daemon is restarted with it. It reads the configuration and reports every problem at
  * once; then, for a valid one, connects to each enabled topic's Kafka brokers (the topic must
- * exist) and to InfluxDB (the credentials, the database or the right to create it, its default
+ * exist), to those of the dead-letter topic when it is enabled, and to InfluxDB (the credentials, the database or the right to create it, its default
  * retention policy). One line per check, `ok` or `FAIL` with what to fix. It writes nothing and
  * joins no consumer group.
  *
@@ -11,14 +11,13 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { enabledTopics, influxHttp } from './app.js';
-import { ConfigError, ConfigProblems, loadConfig, type PersisterConfig } from './config/index.js';
+import { ConfigError, ConfigProblems, loadConfig, type PersisterConfig, type TopicConfig } from './config/index.js';
 import { ExitCode } from './exit-codes.js';
 import { influxUrl, quoteIdentifier } from './influx/client.js';
 import { InfluxError } from './influx/errors.js';
 import { classifyKafkaError } from './kafka/errors.js';
 import { clientSecurity } from './kafka/security.js';
 import { Fault, faultOf } from './ports/faults.js';
-import { causes } from './tls.js';
 
 type Outcome = 'ok' | 'warn' | 'config' | 'unreachable';
 
@@ -37,39 +36,71 @@ export function formatLine(l: CheckLine): string {
 /** How long a service may take to answer a check. */
 const TIMEOUT_MS = 5_000;
 
+/** One topic at some brokers, reached with the settings of a topic section. */
+async function checkTopic(
+  what: string,
+  brokers: string[],
+  settings: TopicConfig,
+  name: string,
+  report: (l: CheckLine) => void,
+  whenMissing: CheckLine,
+  fixUri: string,
+): Promise<void> {
+  const kafka = new Kafka({
+    clientId: settings.clientId,
+    brokers,
+    ...clientSecurity(settings),
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: TIMEOUT_MS,
+    requestTimeout: TIMEOUT_MS,
+    retry: { retries: 1, initialRetryTime: 300 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    // Listed first: asking for the metadata of a missing topic may create it.
+    if (!(await admin.listTopics()).includes(name)) {
+      report(whenMissing);
+      return;
+    }
+    const meta = await admin.fetchTopicMetadata({ topics: [name] });
+    const partitions = meta.topics[0]?.partitions.length ?? 0;
+    report({ outcome: 'ok', what, detail: `connected; topic ${name} has ${partitions} partition${partitions === 1 ? '' : 's'}` });
+  } catch (err) {
+    const fault = classifyKafkaError(err, name);
+    report(
+      fault.fault === Fault.CONFIGURATION
+        ? { outcome: 'config', what, detail: fault.message }
+        : { outcome: 'unreachable', what, detail: `no broker answered (${err instanceof Error ? err.message : String(err)}): check ${fixUri} and that Kafka runs` },
+    );
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
 async function checkKafka(config: PersisterConfig, report: (l: CheckLine) => void): Promise<void> {
+  const { deadLetter } = config;
+  const deadLetterBrokers = new Set<string>();
   for (const [, topic] of enabledTopics(config)) {
     const what = `kafka [${topic.section}] ${topic.uri.join(',')}`;
-    const kafka = new Kafka({
-      clientId: topic.clientId,
-      brokers: topic.uri,
-      ...clientSecurity(topic),
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: TIMEOUT_MS,
-      requestTimeout: TIMEOUT_MS,
-      retry: { retries: 1, initialRetryTime: 300 },
-    });
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-      const meta = await admin.fetchTopicMetadata({ topics: [topic.topic] });
-      const partitions = meta.topics[0]?.partitions.length ?? 0;
-      report({ outcome: 'ok', what, detail: `connected; topic ${topic.topic} has ${partitions} partition${partitions === 1 ? '' : 's'}` });
-    } catch (err) {
-      const missing = [...causes(err)].some((e) => e.type === 'UNKNOWN_TOPIC_OR_PARTITION');
-      if (missing) {
-        report({ outcome: 'config', what, detail: `topic ${topic.topic} does not exist: create it, or fix [${topic.section}] topic` });
-        continue;
-      }
-      const fault = classifyKafkaError(err, topic.topic);
-      report(
-        fault.fault === Fault.CONFIGURATION
-          ? { outcome: 'config', what, detail: fault.message }
-          : { outcome: 'unreachable', what, detail: `no broker answered (${err instanceof Error ? err.message : String(err)}): check [${topic.section}] uri and that Kafka runs` },
-      );
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
+    await checkTopic(what, topic.uri, topic, topic.topic, report, { outcome: 'config', what, detail: `topic ${topic.topic} does not exist: create it, or fix [${topic.section}] topic` }, `[${topic.section}] uri`);
+    const brokers = deadLetter.uri ?? topic.uri;
+    if (!deadLetter.enabled || deadLetterBrokers.has(brokers.join(','))) continue;
+    deadLetterBrokers.add(brokers.join(','));
+    const dlWhat = `kafka [dead_letter] of [${topic.section}] ${brokers.join(',')}`;
+    await checkTopic(
+      dlWhat,
+      brokers,
+      topic,
+      deadLetter.topic,
+      report,
+      {
+        outcome: 'warn',
+        what: dlWhat,
+        detail: `topic ${deadLetter.topic} does not exist yet: the first dead letter creates it where the brokers allow it (auto.create.topics.enable); otherwise create it`,
+      },
+      deadLetter.uri ? '[dead_letter] uri' : `[${topic.section}] uri`,
+    );
   }
 }
 

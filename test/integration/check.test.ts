@@ -1,6 +1,7 @@
 /**
  * `monasca-persister check` against the real Kafka and InfluxDB: a good configuration, a wrong
- * password, an unreachable broker, a missing topic, and a file with several bad values. It must
+ * password, an unreachable broker, a missing topic, the dead-letter topic, and a file with several
+ * bad values. It must
  * write nothing and join no consumer group.
  */
 import assert from 'node:assert/strict';
@@ -85,6 +86,28 @@ describe('monasca-persister check', { timeout: 120_000 }, () => {
     assert.equal(r.code, 78, r.lines.join('\n'));
     assert.ok(r.lines.includes(`FAIL kafka [kafka_metrics] ${s.kafka.brokers.join(',')}: topic no-such-topic-${settings.group} does not exist: create it, or fix [kafka_metrics] topic`), r.lines.join('\n'));
     assert.ok(r.lines.some((l) => l.startsWith('ok   kafka [kafka_alarm_history]')));
+  });
+
+  test('[dead_letter] enabled: its brokers checked once, a topic not there yet is a warning; brokers that do not answer, FAIL naming the option', async () => {
+    const letters = `letters-${settings.group}`;
+    const missing = await check(writeConfig({ ...settings, deadLetter: { enabled: true, topic: letters } }));
+    assert.equal(missing.code, 0, missing.lines.join('\n'));
+    const lines = missing.lines.filter((l) => l.includes('[dead_letter]'));
+    assert.deepEqual(lines, [`warn kafka [dead_letter] of [kafka_metrics] ${s.kafka.brokers.join(',')}: topic ${letters} does not exist yet: the first dead letter creates it where the brokers allow it (auto.create.topics.enable); otherwise create it`]);
+    const admin = new Kafka({ clientId: 't', brokers: s.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const created = (await admin.listTopics()).includes(letters);
+    await admin.disconnect();
+    assert.ok(!created, 'checking does not create the topic');
+
+    await createTopic(s.kafka.brokers, letters, 1);
+    const there = await check(writeConfig({ ...settings, deadLetter: { enabled: true, topic: letters } }));
+    assert.ok(there.lines.includes(`ok   kafka [dead_letter] of [kafka_metrics] ${s.kafka.brokers.join(',')}: connected; topic ${letters} has 1 partition`), there.lines.join('\n'));
+
+    const port = await closedPort();
+    const down = await check(writeConfig({ ...settings, deadLetter: { enabled: true, topic: letters, uri: `127.0.0.1:${port}` } }));
+    assert.equal(down.code, 69, down.lines.join('\n'));
+    assert.match(down.lines.find((l) => l.startsWith('FAIL kafka [dead_letter]')) ?? '', /no broker answered .*check \[dead_letter\] uri/);
   });
 
   test('a file with several bad values: one FAIL line for each, exit 78, no service contacted', async () => {
