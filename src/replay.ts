@@ -87,6 +87,7 @@ export async function replay(config: PersisterConfig, options: ReplayOptions, ou
   // Where each partition's replay ends: the end of the log when it began.
   const admin = kafka.admin();
   let ends: Map<number, bigint>;
+  let total = 0n;
   try {
     await admin.connect();
     if (!(await admin.listTopics()).includes(dlt)) {
@@ -95,15 +96,18 @@ export async function replay(config: PersisterConfig, options: ReplayOptions, ou
     }
     const offsets = await admin.fetchTopicOffsets(dlt);
     ends = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+    for (const o of offsets) {
+      const first = BigInt(o.low) > (options.from ?? 0n) ? BigInt(o.low) : (options.from ?? 0n);
+      if (BigInt(o.high) > first) total += BigInt(o.high) - first;
+    }
   } catch (err) {
     out(`Kafka ${brokers.join(',')}: ${classifyKafkaError(err, dlt).message}`);
     return ExitCode.UNAVAILABLE;
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
-  const total = [...ends.values()].reduce((a, b) => a + b, 0n);
   out(
-    `replaying dead-letter topic ${dlt} at ${brokers.join(',')}: ${ends.size} partition(s), offsets ${options.from ?? 'from the start'} to the end (${total} in all)` +
+    `replaying dead-letter topic ${dlt} at ${brokers.join(',')}: ${ends.size} partition(s), from ${options.from === undefined ? 'the start' : `offset ${options.from}`} to the end: ${total} dead letters` +
       `${options.reason ? `, reason ${options.reason}` : ''}${options.dryRun ? ', dry run: nothing is written' : ''}`,
   );
 

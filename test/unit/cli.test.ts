@@ -142,3 +142,20 @@ test('migrate-db-per-tenant: bad options are usage errors (64) that say which; -
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--state-file FILE/);
 });
+
+test('replay: bad options are usage errors (64) that say which; --help', () => {
+  for (const [args, why] of [
+    [['--from=-1'], /--from -1: an offset, a whole number/],
+    [['--from', 'x'], /--from x: an offset/],
+    [['--reason', 'poison'], /--reason poison: one of empty, not_utf8, not_json, invalid, refused/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ] as const) {
+    const r = run(['replay', ...args]);
+    assert.equal(r.status, 64, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+    assert.match(r.stderr, /Usage: monasca-persister replay/);
+  }
+  const help = run(['replay', '--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--dry-run/);
+});
