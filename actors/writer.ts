@@ -1,13 +1,14 @@
 /**
  * The writer actor: gathers converted batches and writes them to the database when `batchSize`
  * messages are pending or `maxWaitMs` after the first of them, one write at a time, then reports
- * the stored offsets. With a dead-letter topic, a write is done once what the converter dropped and
- * what InfluxDB refused of it are posted there too; until then it is not reported stored, and a
- * post that fails is tried again like a write (without writing the lines again). After FLUSH (the pipeline is stopping) every batch is written as soon as it
- * comes. A write that fails for a transient reason is tried again after a backoff, up to
- * `retry.attempts` times (an unreachable InfluxDB not while flushing); then, or at once for any other fault, the writer
- * ends in `failed`, its output holding the error and every batch it could not store, and its
- * pipeline decides what next. A writer started with `carryOver` writes those batches first, at once.
+ * the stored offsets. With a dead-letter topic, a write is done only once what the converter
+ * dropped and what InfluxDB refused of it are posted there too; a post that fails is tried again
+ * like a write (without writing the lines again). After FLUSH (the pipeline is stopping) every
+ * batch is written as soon as it comes. A write that fails for a transient reason is tried again
+ * after a backoff, up to `retry.attempts` times (an unreachable InfluxDB not while flushing); then,
+ * or at once for any other fault, the writer ends in `failed`, its output holding the error and
+ * every batch it could not store, and its pipeline decides what next. A writer started with
+ * `carryOver` writes those batches first, at once.
  *
  * States: `active` (parallel: `mode` batching | flushing; `work` starting | idle | collecting |
  * writing.attempting | writing.failedAttempt | writing.backingOff), final `failed`.

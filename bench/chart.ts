@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { ROOT } from '../test/helpers/paths.js';
 
 interface PersisterFigures {
-  /** 'inspector' runs (this persister with the live inspector open) are not drawn. */
-  contender: 'this' | 'inspector' | 'reference';
+  /** 'inspector' and 'dead-letter' runs (this persister with the live inspector open, with dead letters on) are not drawn. */
+  contender: 'this' | 'inspector' | 'dead-letter' | 'reference';
   msgsPerSecond: number;
   cpuSecondsPerMillion: number;
   peakRssMiB: number;
@@ -235,13 +235,13 @@ export function loadResult(file: string): BenchResult {
 
 /**
  * The newest (by `date`) metrics and alarms results in dir with num_processors 1; names containing
- * "-converter" (results of earlier converters, kept for comparison) or "-inspector" (the cost of
- * the live inspector) are skipped.
+ * "-converter" (results of earlier converters, kept for comparison), "-inspector" (the cost of
+ * the live inspector) or "-dead-letter" (the cost of dead letters) are skipped.
  */
 export function newestResults(dir = RESULTS_DIR): { file: string; result: BenchResult }[] {
   const newest = new Map<string, { file: string; result: BenchResult }>();
   for (const name of readdirSync(dir).sort()) {
-    if (!name.endsWith('.json') || name.includes('-converter') || name.includes('-inspector')) continue;
+    if (!name.endsWith('.json') || name.includes('-converter') || name.includes('-inspector') || name.includes('-dead-letter')) continue;
     const file = join(dir, name);
     let result: BenchResult;
     try {

@@ -25,6 +25,8 @@
  *   BENCH_INFLUX_GZIP    true: [influxdb] gzip = true
  *   BENCH_INSPECTOR      true: also runs this persister with the live inspector on and a page's
  *                        event stream open, alternately with it off (results: <date>-<kind>-inspector.json)
+ *   BENCH_DEAD_LETTER    true: also runs this persister with [dead_letter] enabled, alternately with
+ *                        it off (results: <date>-<kind>-dead-letter.json)
  *   BENCH_STACK_JSON     a stack.json of a stack already running (default: bring up this
  *                        checkout's test/helpers/stack.sh)
  *
@@ -64,7 +66,11 @@ const SERIES = Number(process.env.BENCH_SERIES ?? 12_000);
 const GZIP = process.env.BENCH_INFLUX_GZIP === 'true';
 const WITH_REFERENCE = process.env.BENCH_REFERENCE !== 'false';
 const WITH_CEILING = process.env.BENCH_CEILING !== 'false';
-const WITH_INSPECTOR = process.env.BENCH_INSPECTOR === 'true';
+/** A variant of this persister run alternately with the plain one, and what its rows are called. */
+const VARIANTS = { inspector: 'inspector open', 'dead-letter': 'dead letters on' } as const;
+type Variant = keyof typeof VARIANTS;
+const VARIANT: Variant | undefined =
+  process.env.BENCH_INSPECTOR === 'true' ? 'inspector' : process.env.BENCH_DEAD_LETTER === 'true' ? 'dead-letter' : undefined;
 const INFLUX_BATCH = 10_000; // [influxdb] batch_size, the default of both persisters
 const POLL_MS = 200;
 
@@ -100,8 +106,11 @@ interface PersisterRun {
   storedPoints: number;
 }
 
-/** `inspector`: this persister with `[monitoring] inspector = true` and a page's event stream open. */
-type Contender = 'this' | 'inspector' | 'reference';
+/**
+ * `inspector`: this persister with `[monitoring] inspector = true` and a page's event stream open;
+ * `dead-letter`: with `[dead_letter] enabled = true` (the workload has no poison: the cost of being ready for it).
+ */
+type Contender = 'this' | Variant | 'reference';
 
 interface CeilingRun {
   contender: 'ceiling';
@@ -136,6 +145,7 @@ async function runPersister(
     influxGzip: GZIP,
     numProcessors: PROCESSORS,
     monitoring: { port: 0, inspector: contender === 'inspector' },
+    deadLetter: { enabled: contender === 'dead-letter', topic: `bench-dead-letters-${id}` },
   });
   const groupId = `${id}_${KIND === 'metrics' ? 'metrics' : 'alarms'}`;
   const admin = benchKafka(brokers).admin();
@@ -264,7 +274,7 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFracti
 function table(runs: (PersisterRun | CeilingRun)[]): string {
   const of = (c: Contender) => runs.filter((r): r is PersisterRun => r.contender === c);
   const ours = of('this');
-  const inspected = of('inspector');
+  const variant = VARIANT ? of(VARIANT) : [];
   const ref = of('reference');
   const rows: string[] = [
     `${KIND}: ${fmt(MESSAGES)} messages, ${PARTITIONS} partitions, num_processors ${PROCESSORS}, batch_size ${BATCH_SIZE}${KIND === 'metrics' ? `, ${fmt(SERIES)} series` : ''}, medians of ${RUNS} run(s)`,
@@ -275,11 +285,11 @@ function table(runs: (PersisterRun | CeilingRun)[]): string {
   const row = (name: string, rs: PersisterRun[]) =>
     `| ${name} | ${fmt(median(rs.map((r) => r.msgsPerSecond)))} | ${fmt(median(rs.map((r) => r.cpuSecondsPerMillion)), 1)} | ${fmt(median(rs.map((r) => r.peakRssMiB)))} | ${fmt(median(rs.map((r) => r.peakPssMiB)))} | ${Math.max(...rs.map((r) => r.maxProcesses))} |`;
   if (ours.length) rows.push(row('this persister', ours));
-  if (inspected.length) rows.push(row('this persister, inspector open', inspected));
+  if (VARIANT && variant.length) rows.push(row(`this persister, ${VARIANTS[VARIANT]}`, variant));
   if (ref.length) rows.push(row('monasca-persister 9.0.0', ref));
-  if (ours.length && inspected.length) {
-    const ratio = (f: (r: PersisterRun) => number) => `${(median(inspected.map(f)) / median(ours.map(f))).toFixed(3)}x`;
-    rows.push(`| ratio inspector open / not | ${ratio((r) => r.msgsPerSecond)} | ${ratio((r) => r.cpuSecondsPerMillion)} | ${ratio((r) => r.peakRssMiB)} | ${ratio((r) => r.peakPssMiB)} | |`);
+  if (VARIANT && ours.length && variant.length) {
+    const ratio = (f: (r: PersisterRun) => number) => `${(median(variant.map(f)) / median(ours.map(f))).toFixed(3)}x`;
+    rows.push(`| ratio ${VARIANTS[VARIANT]} / not | ${ratio((r) => r.msgsPerSecond)} | ${ratio((r) => r.cpuSecondsPerMillion)} | ${ratio((r) => r.peakRssMiB)} | ${ratio((r) => r.peakPssMiB)} | |`);
   }
   if (ours.length && ref.length) {
     const ratio = (f: (r: PersisterRun) => number) => `${(median(ours.map(f)) / median(ref.map(f))).toFixed(2)}x`;
@@ -292,7 +302,7 @@ function table(runs: (PersisterRun | CeilingRun)[]): string {
     if (c.length) rows.push(`| ceiling, ${writers} writer(s) (points/s) | ${fmt(median(c.map((r) => r.pointsPerSecond)))} | | | | |`);
   }
   rows.push('', 'each run (msgs/s): ');
-  for (const c of ['this', 'reference'] as const) {
+  for (const c of ['this', ...(VARIANT ? [VARIANT] : []), 'reference'] as const) {
     const rs = of(c);
     if (rs.length) rows.push(`  ${c}: ${rs.map((r) => `${fmt(r.msgsPerSecond)} (${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s, RSS ${MiB(r.peakRssMiB)} MiB)`).join('; ')}`);
   }
@@ -313,7 +323,7 @@ async function main(): Promise<void> {
   const runs: (PersisterRun | CeilingRun)[] = [];
   for (let run = 1; run <= RUNS; run++) {
     runs.push(await runPersister(s, topic, 'this', run, undefined));
-    if (WITH_INSPECTOR) runs.push(await runPersister(s, topic, 'inspector', run, undefined));
+    if (VARIANT) runs.push(await runPersister(s, topic, VARIANT, run, undefined));
     if (referenceCommand) runs.push(await runPersister(s, topic, 'reference', run, referenceCommand));
     if (WITH_CEILING) {
       for (const writers of [1, 2]) runs.push(await runCeiling(s, ceilingRequests, `bench_ceiling_${uniqueName('')}`, writers, run));
@@ -325,7 +335,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${date}-${KIND}${PROCESSORS > 1 ? `-${PROCESSORS}-processors` : ''}${WITH_INSPECTOR ? '-inspector' : ''}.json`);
+  const file = join(dir, `${date}-${KIND}${PROCESSORS > 1 ? `-${PROCESSORS}-processors` : ''}${VARIANT ? `-${VARIANT}` : ''}.json`);
   const result = {
     date: new Date().toISOString(),
     kind: KIND,

@@ -62,6 +62,7 @@ function deadLetterCluster(config: PersisterConfig): { brokers: string[]; topic:
 
 export async function replay(config: PersisterConfig, options: ReplayOptions, out: (line: string) => void, progress: (line: string) => void): Promise<ExitCode> {
   const dlt = config.deadLetter.topic;
+  const from = options.from ?? 0n;
   const { brokers, topic: clusterTopic } = deadLetterCluster(config);
   const log = pino({ level: 'warn' }, pino.destination(2));
   const kafka = new Kafka({
@@ -97,7 +98,7 @@ export async function replay(config: PersisterConfig, options: ReplayOptions, ou
     const offsets = await admin.fetchTopicOffsets(dlt);
     ends = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
     for (const o of offsets) {
-      const first = BigInt(o.low) > (options.from ?? 0n) ? BigInt(o.low) : (options.from ?? 0n);
+      const first = BigInt(o.low) > from ? BigInt(o.low) : from;
       if (BigInt(o.high) > first) total += BigInt(o.high) - first;
     }
   } catch (err) {
@@ -152,7 +153,10 @@ export async function replay(config: PersisterConfig, options: ReplayOptions, ou
     }
   };
 
-  const done = new Set([...ends].filter(([, end]) => end === 0n || (options.from !== undefined && options.from >= end)).map(([p]) => p));
+  const done = new Set([...ends].filter(([, end]) => from >= end).map(([p]) => p));
+  // Per partition, the next offset to replay: a batch fetched before the seek to --from took
+  // effect, or fetched again, is never replayed twice.
+  const next = new Map([...ends.keys()].map((p) => [p, from]));
   const consumer = kafka.consumer({ groupId: `monasca-persister-replay-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 500 });
   let lastProgress = Date.now();
   let failed: unknown;
@@ -167,18 +171,20 @@ export async function replay(config: PersisterConfig, options: ReplayOptions, ou
             autoCommit: false,
             eachBatch: async ({ batch, heartbeat }) => {
               const end = ends.get(batch.partition) ?? 0n;
-              const from = options.from ?? 0n;
-              if (done.has(batch.partition)) return;
-              const chosen = batch.messages.filter((m) => BigInt(m.offset) >= from && BigInt(m.offset) < end);
+              const first = next.get(batch.partition) ?? end;
+              if (failed !== undefined || done.has(batch.partition)) return;
+              const chosen = batch.messages.filter((m) => BigInt(m.offset) >= first && BigInt(m.offset) < end);
               try {
                 await replayBatch(batch.partition, chosen);
               } catch (err) {
+                failed = err;
                 reject(err);
                 return;
               }
               await heartbeat();
-              const last = batch.messages.at(-1);
-              if (last !== undefined && BigInt(last.offset) + 1n >= end) done.add(batch.partition);
+              const last = chosen.at(-1);
+              if (last !== undefined) next.set(batch.partition, BigInt(last.offset) + 1n);
+              if ((next.get(batch.partition) ?? end) >= end) done.add(batch.partition);
               if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
                 lastProgress = Date.now();
                 progress(`replay: ${counts.read} of ${total} dead letters read, ${counts.stored} stored`);

@@ -170,6 +170,19 @@ describe('dead-letter topic', { timeout: 600_000 }, () => {
     assert.match(dry.out, new RegExp(`read ${poisonAt.size}, replayed ${poisonAt.size}: would store ${refused}, still dropped ${poisonAt.size - refused}$`, 'm'));
     assert.equal(await pointCount(influxUrl, database, 'poison.old'), 0, 'a dry run writes nothing');
 
+    // --from: in each partition, the letters from that offset on
+    const from = 300;
+    const later = letters.filter((l) => Number(l.offset) >= from);
+    const laterRefused = later.filter((l) => l.headers.reason === 'refused').length;
+    assert.ok(later.length > 0 && later.length < letters.length);
+    const part = await run(['replay', '--config-file', config, '--from', String(from), '--reason', 'refused', '--dry-run']);
+    assert.match(
+      part.out,
+      new RegExp(`^read ${later.length}, replayed ${laterRefused} \\(skipped: ${later.length - laterRefused} of another reason\\): would store ${laterRefused}, still dropped 0$`, 'm'),
+      part.out + part.err,
+    );
+    assert.equal(part.code, 0);
+
     await http.query(`ALTER RETENTION POLICY "1h" ON "${database}" DURATION INF`);
     const replayed = await run(['replay', '--config-file', config, '--reason', 'refused']);
     assert.equal(replayed.code, 65, replayed.out + replayed.err);
