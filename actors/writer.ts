@@ -91,7 +91,7 @@ export const writerMachine = setup({
     storeBatch: fromPromise<WriteResult, StoreInput>(async ({ input: { store, buffer, deadLetters }, signal }) => {
       // Another attempt after the lines were stored (the dead-letter topic failed) only posts again.
       buffer.report ??= await store.store(buffer.lines, signal);
-      const deadLettered = deadLetters ? await deadLetters.post(buffer.batches, buffer.report.refusals) : 0;
+      const deadLettered = deadLetters ? await deadLetters.post(buffer.batches, buffer.report) : 0;
       return { ...buffer.report, deadLettered };
     }),
   },

@@ -6,7 +6,7 @@ import { type PipelineRef, type SupervisionSettings, supervisorMachine } from '.
 import type { PipelinePlace } from '../actors/threaded.js';
 import type { PersisterConfig, SupervisorConfig, TopicConfig } from './config/index.js';
 import type { MessageKind } from './convert/index.js';
-import { DeadLetterOffice } from './dead-letter.js';
+import { DeadLetterOffice, deadLetterBrokers } from './dead-letter.js';
 import { ExitCode } from './exit-codes.js';
 import { InfluxHttp, influxUrl } from './influx/client.js';
 import { PointStore } from './influx/store.js';
@@ -79,7 +79,7 @@ export function pipelineInput(config: PersisterConfig, place: PipelinePlace, htt
   const { deadLetter } = config;
   const deadLetters = deadLetter.enabled
     ? new DeadLetterOffice(
-        new KafkaDeadLetters({ brokers: deadLetter.uri ?? topic.uri, security, clientId: topic.clientId, topic: deadLetter.topic, log: plog }),
+        new KafkaDeadLetters({ brokers: deadLetterBrokers(deadLetter, topic), security, clientId: topic.clientId, topic: deadLetter.topic, log: plog }),
         topic.topic,
         persisterVersion(),
       )
@@ -129,10 +129,18 @@ export function pipelineInput(config: PersisterConfig, place: PipelinePlace, htt
   };
 }
 
-/** A pipeline ended: the drops not logged one by one since the last summary, and its dead-letter producer. */
-export function closePipeline(input: PipelineInput): void {
+/** The longest the dead-letter producer of an ended pipeline may take to disconnect. */
+const CLOSE_LIMIT_MS = 5_000;
+
+/** A pipeline ended: the drops not logged one by one since the last summary, and its dead-letter producer disconnected. */
+export async function closePipeline(input: PipelineInput): Promise<void> {
   input.converter.drops.close();
-  input.writer.deadLetters?.close().catch((err: unknown) => input.log.warn({ err }, 'closing the dead-letter producer failed'));
+  const closing = input.writer.deadLetters?.close();
+  if (closing === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_LIMIT_MS)));
+  await Promise.race([closing.catch((err: unknown) => input.log.warn({ err }, 'closing the dead-letter producer failed')), limit]);
+  clearTimeout(timer);
 }
 
 /** Whether the pipelines run on worker threads (`[supervisor] pipeline_threads`; auto: when there are several). */
@@ -187,11 +195,11 @@ export function runDaemon(config: PersisterConfig, log: Logger, logOptions: LogO
       clearInterval(progress);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      // (threads close theirs when they end)
-      if (!threads) for (const p of pipelines as PipelineInput[]) closePipeline(p);
+      // (threads close theirs when they end; a second signal does not wait)
+      const closing = threads || code === ExitCode.INTERRUPTED ? [] : (pipelines as PipelineInput[]).map(closePipeline);
       logProgress('final counts');
       systemd?.close();
-      void endpoint.then((e) => e?.close()).finally(() => resolve(code));
+      void Promise.all([...closing, endpoint.then((e) => e?.close())]).finally(() => resolve(code));
     };
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopRequested) {

@@ -12,6 +12,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { enabledTopics, influxHttp } from './app.js';
 import { ConfigError, ConfigProblems, loadConfig, type PersisterConfig, type TopicConfig } from './config/index.js';
+import { deadLetterClusters } from './dead-letter.js';
 import { ExitCode } from './exit-codes.js';
 import { influxUrl, quoteIdentifier } from './influx/client.js';
 import { InfluxError } from './influx/errors.js';
@@ -36,16 +37,22 @@ export function formatLine(l: CheckLine): string {
 /** How long a service may take to answer a check. */
 const TIMEOUT_MS = 5_000;
 
+interface TopicCheck {
+  what: string;
+  brokers: string[];
+  /** The topic section whose client settings (client id, security) are used. */
+  settings: TopicConfig;
+  /** The topic. */
+  name: string;
+  whenMissing: CheckLine;
+  /** The option to fix when no broker answers. */
+  fixUri: string;
+  /** What to grant when the client is not authorized. */
+  access: string;
+}
+
 /** One topic at some brokers, reached with the settings of a topic section. */
-async function checkTopic(
-  what: string,
-  brokers: string[],
-  settings: TopicConfig,
-  name: string,
-  report: (l: CheckLine) => void,
-  whenMissing: CheckLine,
-  fixUri: string,
-): Promise<void> {
+async function checkTopic(report: (l: CheckLine) => void, { what, brokers, settings, name, whenMissing, fixUri, access }: TopicCheck): Promise<void> {
   const kafka = new Kafka({
     clientId: settings.clientId,
     brokers,
@@ -67,7 +74,7 @@ async function checkTopic(
     const partitions = meta.topics[0]?.partitions.length ?? 0;
     report({ outcome: 'ok', what, detail: `connected; topic ${name} has ${partitions} partition${partitions === 1 ? '' : 's'}` });
   } catch (err) {
-    const fault = classifyKafkaError(err, name);
+    const fault = classifyKafkaError(err, name, [], access);
     report(
       fault.fault === Fault.CONFIGURATION
         ? { outcome: 'config', what, detail: fault.message }
@@ -80,27 +87,35 @@ async function checkTopic(
 
 async function checkKafka(config: PersisterConfig, report: (l: CheckLine) => void): Promise<void> {
   const { deadLetter } = config;
-  const deadLetterBrokers = new Set<string>();
-  for (const [, topic] of enabledTopics(config)) {
+  const topics = enabledTopics(config).map(([, t]) => t);
+  for (const topic of topics) {
     const what = `kafka [${topic.section}] ${topic.uri.join(',')}`;
-    await checkTopic(what, topic.uri, topic, topic.topic, report, { outcome: 'config', what, detail: `topic ${topic.topic} does not exist: create it, or fix [${topic.section}] topic` }, `[${topic.section}] uri`);
-    const brokers = deadLetter.uri ?? topic.uri;
-    if (!deadLetter.enabled || deadLetterBrokers.has(brokers.join(','))) continue;
-    deadLetterBrokers.add(brokers.join(','));
-    const dlWhat = `kafka [dead_letter] of [${topic.section}] ${brokers.join(',')}`;
-    await checkTopic(
-      dlWhat,
+    await checkTopic(report, {
+      what,
+      brokers: topic.uri,
+      settings: topic,
+      name: topic.topic,
+      whenMissing: { outcome: 'config', what, detail: `topic ${topic.topic} does not exist: create it, or fix [${topic.section}] topic` },
+      fixUri: `[${topic.section}] uri`,
+      access: 'read on the topic and its consumer group',
+    });
+  }
+  if (!deadLetter.enabled) return;
+  for (const { brokers, settings } of deadLetterClusters(deadLetter, topics)) {
+    const what = `kafka [dead_letter] ${brokers.join(',')}`;
+    await checkTopic(report, {
+      what,
       brokers,
-      topic,
-      deadLetter.topic,
-      report,
-      {
+      settings,
+      name: deadLetter.topic,
+      whenMissing: {
         outcome: 'warn',
-        what: dlWhat,
+        what,
         detail: `topic ${deadLetter.topic} does not exist yet: the first dead letter creates it where the brokers allow it (auto.create.topics.enable); otherwise create it`,
       },
-      deadLetter.uri ? '[dead_letter] uri' : `[${topic.section}] uri`,
-    );
+      fixUri: deadLetter.uri ? '[dead_letter] uri' : `[${settings.section}] uri`,
+      access: 'write on the topic (and create, if it is to be created on first use)',
+    });
   }
 }
 

@@ -142,12 +142,13 @@ async function migrate(argv: string[]): Promise<number> {
 const REPLAY_USAGE = `Usage: monasca-persister replay [--config-file FILE]... [--config-dir DIR]... [--from OFFSET]
          [--reason REASON] [--dry-run]
 
-Reads the dead-letter topic ([dead_letter] topic, at [dead_letter] uri or else the brokers of the
-first enabled topic) from OFFSET in each partition (default: the start) to its end, and feeds the
+Reads the dead-letter topic ([dead_letter] topic, at [dead_letter] uri, or else at the brokers of
+each enabled topic) from OFFSET in each partition (default: the start) to its end, and feeds the
 dead letters of REASON (empty, not_utf8, not_json, invalid or refused; default: all) back through
 the converter into InfluxDB. It prints each one still dropped or refused, then what it stored.
 --dry-run converts without writing. It commits nothing and leaves the dead letters in the topic.
-Exit status: 0 all stored, 65 some still dropped or refused, 69 Kafka or InfluxDB unreachable.`;
+Exit status: 0 all stored, 65 some still dropped or refused, 69 Kafka or InfluxDB unreachable,
+78 credentials refused.`;
 
 /** \`replay\`. */
 async function replayDeadLetters(argv: string[]): Promise<number> {

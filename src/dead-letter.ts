@@ -9,9 +9,13 @@
  * `error` (the converter's or InfluxDB's words), `source_topic`, `source_partition`,
  * `source_offset` and `persister_version`.
  */
+import type { DeadLetterConfig, TopicConfig } from './config/index.js';
 import { splitLines } from './convert/lines.js';
 import type { ConvertedBatch, SourceMessage } from './convert/index.js';
-import type { Refusal } from './ports/store.js';
+import type { Refusal, StoreReport } from './ports/store.js';
+
+/** The longest `error` header: InfluxDB's words quote the line, which may be as long as the message. */
+const MAX_ERROR_CHARS = 1000;
 
 export const DEAD_LETTER_REASONS = ['empty', 'not_utf8', 'not_json', 'invalid', 'refused'] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
@@ -29,6 +33,25 @@ export interface DeadLetter {
   key: Buffer | null;
   value: Buffer | null;
   headers: DeadLetterHeaders;
+}
+
+/** The brokers of the dead letters of a topic: [dead_letter] uri, or else the topic's own. */
+export function deadLetterBrokers(deadLetter: DeadLetterConfig, topic: TopicConfig): string[] {
+  return deadLetter.uri ?? topic.uri;
+}
+
+/**
+ * Where the dead letters of some topics are: each distinct cluster (brokers and identity) once,
+ * with the settings (client id, security) of its first topic.
+ */
+export function deadLetterClusters(deadLetter: DeadLetterConfig, topics: readonly TopicConfig[]): { brokers: string[]; settings: TopicConfig }[] {
+  const clusters = new Map<string, { brokers: string[]; settings: TopicConfig }>();
+  for (const topic of topics) {
+    const brokers = deadLetterBrokers(deadLetter, topic);
+    const key = `${brokers.join(',')} ${topic.securityProtocol} ${topic.saslPlainUsername ?? ''}`;
+    if (!clusters.has(key)) clusters.set(key, { brokers, settings: topic });
+  }
+  return [...clusters.values()];
 }
 
 /** Where dead letters go: src/kafka/dead-letters.ts sends them to a Kafka topic. */
@@ -83,7 +106,7 @@ export class DeadLetterOffice {
       value: message.value,
       headers: {
         reason,
-        error,
+        error: error.length > MAX_ERROR_CHARS ? `${error.slice(0, MAX_ERROR_CHARS)}...` : error,
         source_topic: this.sourceTopic,
         source_partition: String(partition),
         source_offset: message.offset,
@@ -97,8 +120,10 @@ export class DeadLetterOffice {
   }
 
   /** Resolves with the number of letters once Kafka acknowledged them all. */
-  async post(batches: readonly ConvertedBatch[], refusals: readonly Refusal[]): Promise<number> {
-    const letters = this.lettersOf(batches, refusals);
+  async post(batches: readonly ConvertedBatch[], stored: StoreReport): Promise<number> {
+    // Refusals only counted (the store did not trace them) would have no letter: a defect, never a silent loss.
+    if (stored.refusals.length !== stored.refused) throw new Error(`${stored.refused} points refused but ${stored.refusals.length} known: refusals must be traced`);
+    const letters = this.lettersOf(batches, stored.refusals);
     if (letters.length > 0) await this.port.send(letters);
     return letters.length;
   }

@@ -43,10 +43,12 @@ function end(error?: unknown, crashed = false): void {
   ended = true;
   clearInterval(statsTimer);
   clearInterval(inspectTimer);
-  closePipeline(input);
-  postStats();
-  if (error === undefined) post({ kind: 'done' });
-  else post({ kind: 'done', error: errorData(error), crashed });
+  // Closed before the end is told: the thread is terminated then.
+  void closePipeline(input).finally(() => {
+    postStats();
+    if (error === undefined) post({ kind: 'done' });
+    else post({ kind: 'done', error: errorData(error), crashed });
+  });
 }
 
 type HostEvent =
@@ -102,8 +104,7 @@ port.on('message', (command: PipelineCommand | Abort) => {
   clearInterval(statsTimer);
   clearInterval(inspectTimer);
   actor.stop();
-  closePipeline(input);
-  postStats();
+  void closePipeline(input).finally(postStats);
   port.unref();
 });
 actor.start();

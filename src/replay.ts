@@ -15,15 +15,15 @@ import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import pino from 'pino';
 import { enabledTopics, influxHttp } from './app.js';
 import type { PersisterConfig, TopicConfig } from './config/index.js';
-import { convertBatch, type MessageKind, type SourceMessage } from './convert/index.js';
-import { refusedMessages } from './dead-letter.js';
+import { convertBatch, type MessageKind, type Routing, type SourceMessage } from './convert/index.js';
+import { deadLetterClusters, refusedMessages } from './dead-letter.js';
 import { ExitCode } from './exit-codes.js';
 import { PointStore } from './influx/store.js';
 import { kafkaLogCreator } from './kafka/consumer.js';
 import { classifyKafkaError } from './kafka/errors.js';
 import { clientSecurity } from './kafka/security.js';
 import { DropLog } from './observe/drop-log.js';
-import { faultOf, messageOf } from './ports/faults.js';
+import { Fault, faultOf, messageOf } from './ports/faults.js';
 
 export interface ReplayOptions {
   /** The first offset read in each partition; default: each partition's start. */
@@ -54,36 +54,93 @@ function where(partition: number, message: KafkaMessage): string {
   return `dead letter ${partition}:${message.offset} (${source ?? '?'} partition ${header(message, 'source_partition') ?? '?'} offset ${header(message, 'source_offset') ?? '?'})`;
 }
 
-/** The brokers of the dead letters: [dead_letter] uri, or those of the first enabled topic. */
-function deadLetterCluster(config: PersisterConfig): { brokers: string[]; topic: TopicConfig } {
-  const topic = enabledTopics(config)[0]?.[1] ?? config.metrics;
-  return { brokers: config.deadLetter.uri ?? topic.uri, topic };
+interface Counts {
+  read: number;
+  selected: number;
+  stored: number;
+  dropped: number;
+  refused: number;
+  otherReason: number;
+  unknownTopic: number;
 }
 
-export async function replay(config: PersisterConfig, options: ReplayOptions, out: (line: string) => void, progress: (line: string) => void): Promise<ExitCode> {
-  const dlt = config.deadLetter.topic;
+/** What replaying one cluster needs, and what it adds to. */
+interface Replay {
+  /** The dead-letter topic. */
+  topic: string;
+  options: ReplayOptions;
+  kinds: ReadonlyMap<string, MessageKind>;
+  routing: Routing;
+  store?: PointStore;
+  log: pino.Logger;
+  counts: Counts;
+  failures: Failure[];
+  out: (line: string) => void;
+  progress: (line: string) => void;
+}
+
+/** Why a replay stopped: a Kafka error unclassified so far is classified; any other error stays as it is (a defect: exit 70). */
+class Stopped extends Error {
+  constructor(readonly error: unknown) {
+    super(messageOf(error));
+  }
+}
+
+  /** One fetched batch of dead letters: those chosen, converted, written; what fails, noted. */
+async function replayBatch(r: Replay, partition: number, messages: readonly KafkaMessage[]): Promise<void> {
+const { options, counts } = r;
+  const byKind = new Map<MessageKind, { source: SourceMessage; letter: KafkaMessage }[]>();
+  for (const m of messages) {
+    counts.read++;
+    if (options.reason !== undefined && header(m, 'reason') !== options.reason) {
+      counts.otherReason++;
+      continue;
+    }
+    const kind = r.kinds.get(header(m, 'source_topic') ?? '');
+    if (kind === undefined) {
+      counts.unknownTopic++;
+      continue;
+    }
+    counts.selected++;
+    let list = byKind.get(kind);
+    if (list === undefined) byKind.set(kind, (list = []));
+    list.push({ source: { offset: m.offset, value: m.value, key: m.key }, letter: m });
+  }
+  for (const [kind, chosen] of byKind) {
+    const letters = new Map(chosen.map((c) => [c.source, c.letter]));
+    const converted = convertBatch(kind, { partition, messages: chosen.map((c) => c.source) }, r.routing, true);
+    for (const d of converted.drops) fail(r, { what: 'still dropped', where: where(partition, letters.get(d.message)!), error: `${d.kind}: ${d.reason}` });
+    counts.dropped += converted.drops.length;
+    if (r.store === undefined) {
+      counts.stored += chosen.length - converted.drops.length; // would be written
+      continue;
+    }
+    const report = await r.store.store(new Map([...converted.lines].map(([db, block]) => [db, [block]])));
+    for (const x of refusedMessages([converted], report.refusals)) fail(r, { what: 'still refused', where: where(partition, letters.get(x.message)!), error: x.error });
+    counts.stored += report.stored;
+    counts.refused += report.refused;
+  }
+}
+
+
+function fail(r: Replay, f: Failure): void {
+  if (r.failures.length < LISTED) r.failures.push(f);
+}
+
+/** The dead letters of one cluster, from --from to the end of each partition as it is now. */
+async function replayCluster(r: Replay, brokers: string[], settings: TopicConfig): Promise<void> {
+  const { options, counts } = r;
+  const dlt = r.topic;
   const from = options.from ?? 0n;
-  const { brokers, topic: clusterTopic } = deadLetterCluster(config);
-  const log = pino({ level: 'warn' }, pino.destination(2));
   const kafka = new Kafka({
-    clientId: `${clusterTopic.clientId}-replay`,
+    clientId: `${settings.clientId}-replay`,
     brokers,
-    ...clientSecurity(clusterTopic),
+    ...clientSecurity(settings),
     logLevel: logLevel.ERROR,
-    logCreator: kafkaLogCreator(log),
+    logCreator: kafkaLogCreator(r.log),
     retry: { retries: 2 },
   });
-  const kinds = new Map<string, MessageKind>(enabledTopics(config).map(([kind, t]) => [t.topic, kind]));
-  const routing = { databaseName: config.influxdb.databaseName, dbPerTenant: config.influxdb.dbPerTenant };
-  const store = options.dryRun
-    ? undefined
-    : new PointStore(influxHttp(config), {
-        pointsPerRequest: config.influxdb.batchSize,
-        retentionHours: config.influxdb.defaultRetentionHours,
-        log,
-        drops: new DropLog(pino({ level: 'silent' })), // this tool reports each refusal itself
-        traceRefusals: true,
-      });
+  const classified = (err: unknown) => new Stopped(classifyKafkaError(err, dlt));
 
   // Where each partition's replay ends: the end of the log when it began.
   const admin = kafka.admin();
@@ -91,9 +148,10 @@ export async function replay(config: PersisterConfig, options: ReplayOptions, ou
   let total = 0n;
   try {
     await admin.connect();
+    // Listed first: asking for the offsets of a missing topic may create it.
     if (!(await admin.listTopics()).includes(dlt)) {
-      out(`dead-letter topic ${dlt} does not exist at ${brokers.join(',')}: nothing to replay`);
-      return ExitCode.OK;
+      r.out(`dead-letter topic ${dlt} does not exist at ${brokers.join(',')}: nothing to replay there`);
+      return;
     }
     const offsets = await admin.fetchTopicOffsets(dlt);
     ends = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
@@ -102,107 +160,99 @@ export async function replay(config: PersisterConfig, options: ReplayOptions, ou
       if (BigInt(o.high) > first) total += BigInt(o.high) - first;
     }
   } catch (err) {
-    out(`Kafka ${brokers.join(',')}: ${classifyKafkaError(err, dlt).message}`);
-    return ExitCode.UNAVAILABLE;
+    throw classified(err);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
-  out(
+  r.out(
     `replaying dead-letter topic ${dlt} at ${brokers.join(',')}: ${ends.size} partition(s), from ${options.from === undefined ? 'the start' : `offset ${options.from}`} to the end: ${total} dead letters` +
       `${options.reason ? `, reason ${options.reason}` : ''}${options.dryRun ? ', dry run: nothing is written' : ''}`,
   );
-
-  const counts = { read: 0, selected: 0, stored: 0, dropped: 0, refused: 0, otherReason: 0, unknownTopic: 0 };
-  const failures: Failure[] = [];
-  const fail = (f: Failure) => {
-    if (failures.length < LISTED) failures.push(f);
-  };
-
-  /** One fetched batch of dead letters: those chosen, converted, written; what fails, noted. */
-  const replayBatch = async (partition: number, messages: readonly KafkaMessage[]) => {
-    const byKind = new Map<MessageKind, { source: SourceMessage; letter: KafkaMessage }[]>();
-    for (const m of messages) {
-      counts.read++;
-      if (options.reason !== undefined && header(m, 'reason') !== options.reason) {
-        counts.otherReason++;
-        continue;
-      }
-      const kind = kinds.get(header(m, 'source_topic') ?? '');
-      if (kind === undefined) {
-        counts.unknownTopic++;
-        continue;
-      }
-      counts.selected++;
-      let list = byKind.get(kind);
-      if (list === undefined) byKind.set(kind, (list = []));
-      list.push({ source: { offset: m.offset, value: m.value, key: m.key }, letter: m });
-    }
-    for (const [kind, chosen] of byKind) {
-      const letters = new Map(chosen.map((c) => [c.source, c.letter]));
-      const converted = convertBatch(kind, { partition, messages: chosen.map((c) => c.source) }, routing, true);
-      for (const d of converted.drops) fail({ what: 'still dropped', where: where(partition, letters.get(d.message)!), error: `${d.kind}: ${d.reason}` });
-      counts.dropped += converted.drops.length;
-      if (store === undefined) {
-        counts.stored += chosen.length - converted.drops.length; // would be written
-        continue;
-      }
-      const report = await store.store(new Map([...converted.lines].map(([db, block]) => [db, [block]])));
-      for (const r of refusedMessages([converted], report.refusals)) fail({ what: 'still refused', where: where(partition, letters.get(r.message)!), error: r.error });
-      counts.stored += report.stored;
-      counts.refused += report.refused;
-    }
-  };
-
   const done = new Set([...ends].filter(([, end]) => from >= end).map(([p]) => p));
+  if (done.size === ends.size) return;
   // Per partition, the next offset to replay: a batch fetched before the seek to --from took
-  // effect, or fetched again, is never replayed twice.
+  // effect, or fetched again after a rebalance, is never replayed twice.
   const next = new Map([...ends.keys()].map((p) => [p, from]));
-  const consumer = kafka.consumer({ groupId: `monasca-persister-replay-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 500 });
+  const readBefore = counts.read;
   let lastProgress = Date.now();
-  let failed: unknown;
+  let stopped: Stopped | undefined;
+  const consumer = kafka.consumer({ groupId: `monasca-persister-replay-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 500 });
   try {
-    if (done.size < ends.size) {
-      await consumer.connect();
-      await consumer.subscribe({ topic: dlt, fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        consumer.on(consumer.events.CRASH, ({ payload }) => reject(classifyKafkaError(payload.error, dlt)));
-        consumer
-          .run({
-            autoCommit: false,
-            eachBatch: async ({ batch, heartbeat }) => {
-              const end = ends.get(batch.partition) ?? 0n;
-              const first = next.get(batch.partition) ?? end;
-              if (failed !== undefined || done.has(batch.partition)) return;
-              const chosen = batch.messages.filter((m) => BigInt(m.offset) >= first && BigInt(m.offset) < end);
-              try {
-                await replayBatch(batch.partition, chosen);
-              } catch (err) {
-                failed = err;
-                reject(err);
-                return;
-              }
-              await heartbeat();
-              const last = chosen.at(-1);
-              if (last !== undefined) next.set(batch.partition, BigInt(last.offset) + 1n);
-              if ((next.get(batch.partition) ?? end) >= end) done.add(batch.partition);
-              if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
-                lastProgress = Date.now();
-                progress(`replay: ${counts.read} of ${total} dead letters read, ${counts.stored} stored`);
-              }
-              if (done.size === ends.size) resolve();
-            },
-          })
-          .then(() => {
-            if (options.from !== undefined) for (const p of ends.keys()) if (!done.has(p)) consumer.seek({ topic: dlt, partition: p, offset: options.from.toString() });
-          }, (err: unknown) => reject(classifyKafkaError(err, dlt)));
-      });
-    }
-  } catch (err) {
-    failed = faultOf(err) === undefined ? classifyKafkaError(err, dlt) : err;
+    await consumer.connect().catch((err: unknown) => Promise.reject(classified(err)));
+    await consumer.subscribe({ topic: dlt, fromBeginning: true }).catch((err: unknown) => Promise.reject(classified(err)));
+    await new Promise<void>((resolve, reject) => {
+      const stop = (s: Stopped) => {
+        stopped ??= s;
+        reject(s);
+      };
+      consumer.on(consumer.events.CRASH, ({ payload }) => stop(classified(payload.error)));
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch, heartbeat }) => {
+            const end = ends.get(batch.partition) ?? 0n;
+            const first = next.get(batch.partition) ?? end;
+            if (stopped !== undefined || done.has(batch.partition)) return;
+            const chosen = batch.messages.filter((m) => BigInt(m.offset) >= first && BigInt(m.offset) < end);
+            try {
+              await replayBatch(r, batch.partition, chosen);
+            } catch (err) {
+              stop(new Stopped(err));
+              return;
+            }
+            const last = chosen.at(-1);
+            if (last !== undefined) next.set(batch.partition, BigInt(last.offset) + 1n);
+            if ((next.get(batch.partition) ?? end) >= end) done.add(batch.partition);
+            if (done.size === ends.size) {
+              resolve();
+              return;
+            }
+            if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
+              lastProgress = Date.now();
+              r.progress(`replay: ${counts.read - readBefore} of ${total} dead letters read, ${counts.stored} stored`);
+            }
+            await heartbeat();
+          },
+        })
+        .then(() => {
+          if (options.from !== undefined) for (const p of ends.keys()) if (!done.has(p)) consumer.seek({ topic: dlt, partition: p, offset: from.toString() });
+        }, (err: unknown) => stop(classified(err)));
+    });
   } finally {
     await consumer.disconnect().catch(() => undefined);
   }
+}
 
+export async function replay(config: PersisterConfig, options: ReplayOptions, out: (line: string) => void, progress: (line: string) => void): Promise<ExitCode> {
+  const log = pino({ level: 'warn' }, pino.destination(2));
+  const r: Replay = {
+    topic: config.deadLetter.topic,
+    options,
+    kinds: new Map(enabledTopics(config).map(([kind, t]) => [t.topic, kind])),
+    routing: { databaseName: config.influxdb.databaseName, dbPerTenant: config.influxdb.dbPerTenant },
+    store: options.dryRun
+      ? undefined
+      : new PointStore(influxHttp(config), {
+          pointsPerRequest: config.influxdb.batchSize,
+          retentionHours: config.influxdb.defaultRetentionHours,
+          log,
+          drops: new DropLog(pino({ level: 'silent' })), // this tool reports each refusal itself
+          traceRefusals: true,
+        }),
+    log,
+    counts: { read: 0, selected: 0, stored: 0, dropped: 0, refused: 0, otherReason: 0, unknownTopic: 0 },
+    failures: [],
+    out,
+    progress,
+  };
+  let failed: unknown;
+  try {
+    for (const { brokers, settings } of deadLetterClusters(config.deadLetter, enabledTopics(config).map(([, t]) => t))) await replayCluster(r, brokers, settings);
+  } catch (err) {
+    failed = err instanceof Stopped ? err.error : err;
+  }
+
+  const { counts, failures } = r;
   for (const f of failures) out(`${f.what}: ${f.where}: ${f.error}`);
   const unlisted = counts.dropped + counts.refused - failures.length;
   if (unlisted > 0) out(`... and ${unlisted} more not listed`);
@@ -217,7 +267,7 @@ export async function replay(config: PersisterConfig, options: ReplayOptions, ou
   if (failed !== undefined) {
     const fault = faultOf(failed);
     out(`replay stopped: ${messageOf(failed)}; what is above was done, run it again to go on (writing a point again is harmless)`);
-    return fault === undefined ? ExitCode.SOFTWARE : fault === 'configuration' ? ExitCode.CONFIG : ExitCode.UNAVAILABLE;
+    return fault === undefined ? ExitCode.SOFTWARE : fault === Fault.CONFIGURATION ? ExitCode.CONFIG : ExitCode.UNAVAILABLE;
   }
   return counts.dropped + counts.refused > 0 ? ExitCode.DATA : ExitCode.OK;
 }

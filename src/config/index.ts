@@ -1,5 +1,5 @@
 export { ConfigError, ConfigProblems, UsageError, type ConfigLocation } from './errors.js';
-export type { InfluxConfig, MonitoringConfig, PersisterConfig, RepositoriesConfig, SupervisorConfig, TopicConfig, TopicSection } from './types.js';
+export type { DeadLetterConfig, InfluxConfig, MonitoringConfig, PersisterConfig, RepositoriesConfig, SupervisorConfig, TopicConfig, TopicSection } from './types.js';
 export { parseArgs, resolveConfigFiles, USAGE, type ParsedArgs, type SearchEnv } from './args.js';
 export { loadConfig, loadEffectiveConfig, redactedConfig, type EffectiveOptions } from './load.js';
 export { formatIni } from './print.js';

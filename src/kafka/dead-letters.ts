@@ -5,6 +5,7 @@ import type { DeadLetter, DeadLetterPort } from '../dead-letter.js';
 import { Fault, FaultError } from '../ports/faults.js';
 import { installCodecs } from './codecs.js';
 import { kafkaLogCreator } from './consumer.js';
+import { causes } from '../tls.js';
 import { classifyKafkaError } from './errors.js';
 import { installRequestQueueFix } from './request-queue.js';
 import type { KafkaClientSecurity } from './security.js';
@@ -51,9 +52,31 @@ export function* requests(letters: readonly DeadLetter[]): Generator<DeadLetter[
   if (chunk.length > 0) yield chunk;
 }
 
+/** Broker answers that no retry mends: the topic's settings must change. */
+const REFUSED_FOR_GOOD: Readonly<Record<string, string>> = {
+  MESSAGE_TOO_LARGE: "a dead letter is larger than the topic accepts: raise the topic's max.message.bytes (and the brokers' message.max.bytes)",
+  RECORD_LIST_TOO_LARGE: "a dead letter is larger than the topic accepts: raise the topic's max.message.bytes (and the brokers' message.max.bytes)",
+  INVALID_TOPIC_EXCEPTION: 'the topic name is not valid: fix [dead_letter] topic',
+};
+
+/** What the writer is told when letters cannot be sent: what kind of fault, and what to do. */
+export function classifyDeadLetterError(error: unknown, topic: string): FaultError {
+  const fault = classifyKafkaError(error, topic, [], 'write on the topic');
+  if (fault.fault === Fault.CONFIGURATION) return new FaultError(Fault.CONFIGURATION, `dead-letter ${fault.message}`, { cause: error });
+  const what = error instanceof Error ? error.message : String(error);
+  for (const e of causes(error)) {
+    const fix = typeof e.type === 'string' ? REFUSED_FOR_GOOD[e.type] : undefined;
+    if (fix) return new FaultError(Fault.CONFIGURATION, `dead-letter topic ${topic} refused the letters (${e.type}): ${fix}`, { cause: error });
+  }
+  // As for InfluxDB: out of reach (a stop does not wait for it), or a passing failure.
+  const unreachable = [...causes(error)].some((e) => e.name === 'KafkaJSConnectionError');
+  return new FaultError(unreachable ? Fault.UNREACHABLE : Fault.TRANSIENT, `dead-letter topic ${topic} cannot be written: ${what}`, { cause: error });
+}
+
 export class KafkaDeadLetters implements DeadLetterPort {
   private readonly producer: Producer;
   private connecting?: Promise<void>;
+  private closed = false;
 
   constructor(private readonly options: DeadLetterTopicOptions) {
     installCodecs();
@@ -74,6 +97,7 @@ export class KafkaDeadLetters implements DeadLetterPort {
   }
 
   async send(letters: readonly DeadLetter[]): Promise<void> {
+    if (this.closed) throw new FaultError(Fault.TRANSIENT, `dead-letter topic ${this.options.topic}: the producer is closed`);
     try {
       this.connecting ??= this.producer.connect();
       await this.connecting;
@@ -82,17 +106,12 @@ export class KafkaDeadLetters implements DeadLetterPort {
       }
     } catch (error) {
       this.connecting = undefined;
-      const fault = classifyKafkaError(error, this.options.topic, [], 'write on the topic');
-      // For the writer that posts them, a dead-letter topic out of reach is a passing failure, like InfluxDB down.
-      if (fault.fault === Fault.CONFIGURATION) throw fault;
-      throw new FaultError(Fault.TRANSIENT, `dead-letter topic ${this.options.topic} cannot be written: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      throw classifyDeadLetterError(error, this.options.topic);
     }
   }
 
   async close(): Promise<void> {
-    this.connecting = undefined;
+    this.closed = true;
     await this.producer.disconnect();
   }
 }

@@ -7,6 +7,9 @@ import { InfluxError, InfluxErrorCode } from '../../src/influx/errors.js';
 import { type SourceBatch, convertBatch } from '../../src/convert/index.js';
 import { TopicStats } from '../../src/observe/stats.js';
 import { type StoreInput, type WriteResult, writerMachine, type WriterInput, type WriterOutput } from '../../actors/writer.js';
+import type { BatchStored } from '../../actors/events.js';
+import { type DeadLetter, DeadLetterOffice } from '../../src/dead-letter.js';
+import { Fault, FaultError } from '../../src/ports/faults.js';
 import { FakeStore, type Journal } from '../helpers/fakes.js';
 
 function batchOf(partition: number, first: number, count: number) {
@@ -86,4 +89,55 @@ test('while flushing, a write to an InfluxDB that cannot be reached is not retri
   assert.equal((output!.error as InfluxError).code, InfluxErrorCode.UNREACHABLE);
   assert.equal(output!.unstored.length, 1);
   assert.equal(output!.unstored[0].messageCount, 4);
+});
+
+test('with dead letters: a batch is reported stored only once its letters are acknowledged; a failed post is tried again without writing the lines again', async () => {
+  const journal: Journal = [];
+  const store = new FakeStore(journal);
+  let failPosts = 2;
+  const port = {
+    sent: [] as DeadLetter[][],
+    async send(letters: readonly DeadLetter[]) {
+      journal.push(`post ${letters.length}`);
+      if (failPosts-- > 0) throw new FaultError(Fault.TRANSIENT, 'dead-letter topic dl cannot be written: NOT_ENOUGH_REPLICAS');
+      this.sent.push([...letters]);
+    },
+    async close() {},
+  };
+  const source: SourceBatch = {
+    partition: 1,
+    messages: [
+      { offset: '7', value: Buffer.from(JSON.stringify({ metric: { name: 'm', timestamp: 7, value: 1 }, meta: { tenantId: 't', region: 'r' } })) },
+      { offset: '8', value: Buffer.from('{broken'), key: Buffer.from('k8') },
+    ],
+  };
+  const input: WriterInput = {
+    store,
+    batchSize: 100,
+    maxWaitMs: 30_000,
+    retry: { attempts: 5, initialMs: 100, maxMs: 100 },
+    carryOver: [convertBatch('metrics', source, { databaseName: 'mon', dbPerTenant: false }, true)],
+    deadLetters: new DeadLetterOffice(port, 'metrics', '9.9.9'),
+    log: pino({ level: 'silent' }),
+    stats: new TopicStats('metrics'),
+  };
+  const stored: BatchStored[] = [];
+  const parent = setup({ actors: { writer: writerMachine } }).createMachine({
+    invoke: { id: 'writer', src: 'writer', input },
+    on: { BATCH_STORED: { actions: ({ event }) => stored.push(event as BatchStored) } },
+  });
+  const clock = new SimulatedClock();
+  createActor(parent, { clock }).start();
+  await settle();
+  assert.deepEqual(journal, ['store 1', 'post 1'], 'the lines stored, the post failed');
+  assert.equal(stored.length, 0, 'not reported stored: nothing committed');
+  clock.increment(100);
+  await settle();
+  assert.equal(stored.length, 0);
+  clock.increment(100);
+  await settle();
+  assert.deepEqual(journal, ['store 1', 'post 1', 'post 1', 'post 1'], 'posted again, never written again');
+  assert.deepEqual(stored.map((s) => s.offsets), [[{ partition: 1, offset: '9' }]]);
+  assert.deepEqual(port.sent.map((l) => l.map((x) => [x.key?.toString(), x.headers.reason, x.headers.source_offset])), [[['k8', 'not_json', '8']]]);
+  assert.equal(input.stats.deadLettered, 1);
 });

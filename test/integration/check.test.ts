@@ -93,7 +93,7 @@ describe('monasca-persister check', { timeout: 120_000 }, () => {
     const missing = await check(writeConfig({ ...settings, deadLetter: { enabled: true, topic: letters } }));
     assert.equal(missing.code, 0, missing.lines.join('\n'));
     const lines = missing.lines.filter((l) => l.includes('[dead_letter]'));
-    assert.deepEqual(lines, [`warn kafka [dead_letter] of [kafka_metrics] ${s.kafka.brokers.join(',')}: topic ${letters} does not exist yet: the first dead letter creates it where the brokers allow it (auto.create.topics.enable); otherwise create it`]);
+    assert.deepEqual(lines, [`warn kafka [dead_letter] ${s.kafka.brokers.join(',')}: topic ${letters} does not exist yet: the first dead letter creates it where the brokers allow it (auto.create.topics.enable); otherwise create it`]);
     const admin = new Kafka({ clientId: 't', brokers: s.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const created = (await admin.listTopics()).includes(letters);
@@ -102,7 +102,7 @@ describe('monasca-persister check', { timeout: 120_000 }, () => {
 
     await createTopic(s.kafka.brokers, letters, 1);
     const there = await check(writeConfig({ ...settings, deadLetter: { enabled: true, topic: letters } }));
-    assert.ok(there.lines.includes(`ok   kafka [dead_letter] of [kafka_metrics] ${s.kafka.brokers.join(',')}: connected; topic ${letters} has 1 partition`), there.lines.join('\n'));
+    assert.ok(there.lines.includes(`ok   kafka [dead_letter] ${s.kafka.brokers.join(',')}: connected; topic ${letters} has 1 partition`), there.lines.join('\n'));
 
     const port = await closedPort();
     const down = await check(writeConfig({ ...settings, deadLetter: { enabled: true, topic: letters, uri: `127.0.0.1:${port}` } }));

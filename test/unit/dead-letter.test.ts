@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { convertBatch, type SourceBatch } from '../../src/convert/index.js';
 import { type DeadLetter, DeadLetterOffice, type DeadLetterPort } from '../../src/dead-letter.js';
-import { requests } from '../../src/kafka/dead-letters.js';
+import { classifyDeadLetterError, requests } from '../../src/kafka/dead-letters.js';
 
 /** A metric message of a name and tenant. */
 function metric(p: { name?: string } = {}, meta: { tenantId?: string } = {}): string {
@@ -71,11 +71,38 @@ test('post sends nothing when nothing was dropped or refused', async () => {
   const port = new RecordingPort();
   const office = new DeadLetterOffice(port, 'metrics', '1');
   const a = convertBatch('metrics', source(0, [['1', metric()]]), routing, true);
-  assert.equal(await office.post([a], []), 0);
+  assert.equal(await office.post([a], { stored: 1, refused: 0, refusals: [] }), 0);
   assert.deepEqual(port.sent, []);
   const b = convertBatch('metrics', source(0, [['2', 'x']]), routing, true);
-  assert.equal(await office.post([b], []), 1);
+  assert.equal(await office.post([b], { stored: 0, refused: 0, refusals: [] }), 1);
   assert.equal(port.sent.length, 1);
+});
+
+test('post refuses refusals that were only counted (not traced): they would have no letter', async () => {
+  const port = new RecordingPort();
+  const office = new DeadLetterOffice(port, 'metrics', '1');
+  const a = convertBatch('metrics', source(0, [['1', metric()]]), routing, true);
+  await assert.rejects(office.post([a], { stored: 0, refused: 1, refusals: [] }), /refusals must be traced/);
+  assert.deepEqual(port.sent, []);
+});
+
+test('the error header is cut to 1,000 characters', () => {
+  const a = convertBatch('metrics', source(0, [['1', metric({}, { tenantId: 't1' })]]), routing, true);
+  const office = new DeadLetterOffice(new RecordingPort(), 'metrics', '1');
+  const [letter] = office.lettersOf([a], [{ database: 'mon_t1', line: a.lines.get('mon_t1')!.text, error: 'x'.repeat(5000) }]);
+  assert.equal(letter.headers.error, `${'x'.repeat(1000)}...`);
+});
+
+test('producer errors: too large and an invalid topic are configuration faults naming the fix; no connection, unreachable; others, transient', () => {
+  const protocol = (type: string) => Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type });
+  const tooLarge = classifyDeadLetterError(Object.assign(new Error('retries'), { name: 'KafkaJSNumberOfRetriesExceeded', cause: protocol('MESSAGE_TOO_LARGE') }), 'dl');
+  assert.equal(tooLarge.fault, 'configuration');
+  assert.match(tooLarge.message, /dead-letter topic dl refused the letters \(MESSAGE_TOO_LARGE\): a dead letter is larger than the topic accepts: raise the topic's max.message.bytes/);
+  assert.equal(classifyDeadLetterError(protocol('INVALID_TOPIC_EXCEPTION'), 'dl').fault, 'configuration');
+  assert.match(classifyDeadLetterError(protocol('TOPIC_AUTHORIZATION_FAILED'), 'dl').message, /grant this user write on the topic/);
+  const refused = Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSConnectionError' });
+  assert.equal(classifyDeadLetterError(Object.assign(new Error('retries'), { name: 'KafkaJSNumberOfRetriesExceeded', cause: refused }), 'dl').fault, 'unreachable');
+  assert.equal(classifyDeadLetterError(protocol('NOT_ENOUGH_REPLICAS'), 'dl').fault, 'transient');
 });
 
 test('produce requests stay under 512 KiB of letters; a larger letter goes alone', () => {
