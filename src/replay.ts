@@ -19,7 +19,6 @@ import { convertBatch, type MessageKind, type Routing, type SourceMessage } from
 import { deadLetterClusters, refusedMessages } from './dead-letter.js';
 import { ExitCode } from './exit-codes.js';
 import { PointStore } from './influx/store.js';
-import { kafkaLogCreator } from './kafka/consumer.js';
 import { classifyKafkaError } from './kafka/errors.js';
 import { clientSecurity } from './kafka/security.js';
 import { DropLog } from './observe/drop-log.js';
@@ -72,23 +71,22 @@ interface Replay {
   kinds: ReadonlyMap<string, MessageKind>;
   routing: Routing;
   store?: PointStore;
-  log: pino.Logger;
   counts: Counts;
   failures: Failure[];
   out: (line: string) => void;
   progress: (line: string) => void;
 }
 
-/** Why a replay stopped: a Kafka error unclassified so far is classified; any other error stays as it is (a defect: exit 70). */
+/** Why a replay stopped: a classified error (Kafka's are classified where they happen), or a defect (exit 70). */
 class Stopped extends Error {
   constructor(readonly error: unknown) {
     super(messageOf(error));
   }
 }
 
-  /** One fetched batch of dead letters: those chosen, converted, written; what fails, noted. */
+/** One fetched batch of dead letters: those chosen, converted, written; what fails, noted. */
 async function replayBatch(r: Replay, partition: number, messages: readonly KafkaMessage[]): Promise<void> {
-const { options, counts } = r;
+  const { options, counts } = r;
   const byKind = new Map<MessageKind, { source: SourceMessage; letter: KafkaMessage }[]>();
   for (const m of messages) {
     counts.read++;
@@ -122,7 +120,6 @@ const { options, counts } = r;
   }
 }
 
-
 function fail(r: Replay, f: Failure): void {
   if (r.failures.length < LISTED) r.failures.push(f);
 }
@@ -136,8 +133,7 @@ async function replayCluster(r: Replay, brokers: string[], settings: TopicConfig
     clientId: `${settings.clientId}-replay`,
     brokers,
     ...clientSecurity(settings),
-    logLevel: logLevel.ERROR,
-    logCreator: kafkaLogCreator(r.log),
+    logLevel: logLevel.NOTHING, // what stops the replay is said in its last line
     retry: { retries: 2 },
   });
   const classified = (err: unknown) => new Stopped(classifyKafkaError(err, dlt));
@@ -224,7 +220,8 @@ async function replayCluster(r: Replay, brokers: string[], settings: TopicConfig
 }
 
 export async function replay(config: PersisterConfig, options: ReplayOptions, out: (line: string) => void, progress: (line: string) => void): Promise<ExitCode> {
-  const log = pino({ level: 'warn' }, pino.destination(2));
+  // What the store would log (a database created, a refusal) this tool reports itself, or it does not matter here.
+  const log = pino({ level: 'silent' });
   const r: Replay = {
     topic: config.deadLetter.topic,
     options,
@@ -236,10 +233,9 @@ export async function replay(config: PersisterConfig, options: ReplayOptions, ou
           pointsPerRequest: config.influxdb.batchSize,
           retentionHours: config.influxdb.defaultRetentionHours,
           log,
-          drops: new DropLog(pino({ level: 'silent' })), // this tool reports each refusal itself
+          drops: new DropLog(log),
           traceRefusals: true,
         }),
-    log,
     counts: { read: 0, selected: 0, stored: 0, dropped: 0, refused: 0, otherReason: 0, unknownTopic: 0 },
     failures: [],
     out,

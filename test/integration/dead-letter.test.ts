@@ -183,6 +183,12 @@ describe('dead-letter topic', { timeout: 600_000 }, () => {
     );
     assert.equal(part.code, 0);
 
+    // InfluxDB out of reach: the replay stops, says so, exit 69
+    const cutOff = writeConfig({ brokers, influxUrl: 'http://127.0.0.1:1', metricsTopic: topic, alarmsTopic: 'unused', alarmsEnabled: false, group, database, deadLetter: { topic: deadLetters } });
+    const stopped = await run(['replay', '--config-file', cutOff, '--reason', 'refused']);
+    assert.equal(stopped.code, 69, stopped.out + stopped.err);
+    assert.match(stopped.out, /^replay stopped: InfluxDB unreachable.*run it again to go on/m);
+
     await http.query(`ALTER RETENTION POLICY "1h" ON "${database}" DURATION INF`);
     const replayed = await run(['replay', '--config-file', config, '--reason', 'refused']);
     assert.equal(replayed.code, 65, replayed.out + replayed.err);
