@@ -9,13 +9,13 @@
  * Exit status: 0 when every check passed; 78 when one found a configuration fault (a bad value, a
  * missing topic, refused credentials...); otherwise 69 when a service could not be reached.
  */
-import { Kafka, logLevel } from 'kafkajs';
 import { enabledTopics, influxHttp } from './app.js';
 import { ConfigError, ConfigProblems, loadConfig, type PersisterConfig, type TopicConfig } from './config/index.js';
 import { deadLetterClusters } from './dead-letter.js';
 import { ExitCode } from './exit-codes.js';
 import { influxUrl, quoteIdentifier } from './influx/client.js';
 import { InfluxError } from './influx/errors.js';
+import { kafkaClient } from './kafka/client.js';
 import { classifyKafkaError } from './kafka/errors.js';
 import { clientSecurity } from './kafka/security.js';
 import { Fault, faultOf } from './ports/faults.js';
@@ -53,14 +53,11 @@ interface TopicCheck {
 
 /** One topic at some brokers, reached with the settings of a topic section. */
 async function checkTopic(report: (l: CheckLine) => void, { what, brokers, settings, name, whenMissing, fixUri, access }: TopicCheck): Promise<void> {
-  const kafka = new Kafka({
-    clientId: settings.clientId,
+  const kafka = kafkaClient({
     brokers,
-    ...clientSecurity(settings),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: TIMEOUT_MS,
-    requestTimeout: TIMEOUT_MS,
-    retry: { retries: 1, initialRetryTime: 300 },
+    security: clientSecurity(settings),
+    clientId: settings.clientId,
+    tuning: { connectionTimeout: TIMEOUT_MS, requestTimeout: TIMEOUT_MS, retry: { retries: 1, initialRetryTime: 300 } },
   });
   const admin = kafka.admin();
   try {

@@ -11,7 +11,7 @@
  * not_utf8, not_json, invalid, refused); `--dry-run` converts without writing. A dead letter of a
  * topic no enabled pipeline reads is skipped.
  */
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import pino from 'pino';
 import { enabledTopics, influxHttp } from './app.js';
 import type { PersisterConfig, TopicConfig } from './config/index.js';
@@ -19,6 +19,7 @@ import { convertBatch, type MessageKind, type Routing, type SourceMessage } from
 import { deadLetterClusters, refusedMessages } from './dead-letter.js';
 import { ExitCode } from './exit-codes.js';
 import { PointStore } from './influx/store.js';
+import { kafkaClient } from './kafka/client.js';
 import { classifyKafkaError } from './kafka/errors.js';
 import { clientSecurity } from './kafka/security.js';
 import { DropLog } from './observe/drop-log.js';
@@ -129,13 +130,8 @@ async function replayCluster(r: Replay, brokers: string[], settings: TopicConfig
   const { options, counts } = r;
   const dlt = r.topic;
   const from = options.from ?? 0n;
-  const kafka = new Kafka({
-    clientId: `${settings.clientId}-replay`,
-    brokers,
-    ...clientSecurity(settings),
-    logLevel: logLevel.NOTHING, // what stops the replay is said in its last line
-    retry: { retries: 2 },
-  });
+  // Not logged: what stops the replay is said in its last line.
+  const kafka = kafkaClient({ brokers, security: clientSecurity(settings), clientId: `${settings.clientId}-replay`, tuning: { retry: { retries: 2 } } });
   const classified = (err: unknown) => new Stopped(classifyKafkaError(err, dlt));
 
   // Where each partition's replay ends: the end of the log when it began.

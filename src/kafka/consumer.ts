@@ -1,11 +1,10 @@
 /** The kafkajs consumer behind the consumer port (src/ports/kafka.ts); every error it passes on is classified. */
-import { Kafka, logLevel, type Consumer, type LogEntry } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { BatchHandler, KafkaConsumerPort, KafkaStatus, PartitionOffset } from '../ports/kafka.js';
 import type { FaultError } from '../ports/faults.js';
-import { installCodecs } from './codecs.js';
+import { kafkaClient } from './client.js';
 import { CommitGuard } from './commit-guard.js';
-import { installRequestQueueFix } from './request-queue.js';
 import { afterWorking, classifyKafkaError, passCrashOn } from './errors.js';
 import type { KafkaClientSecurity } from './security.js';
 
@@ -17,21 +16,6 @@ export interface KafkaConsumerOptions {
   groupId: string;
   topic: string;
   log: Logger;
-}
-
-const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'warn', // kafkajs reports every retried connection error as an error
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
-
-export function kafkaLogCreator(log: Logger) {
-  return () =>
-    ({ level, log: entry }: LogEntry) => {
-      const { message, timestamp: _t, logger: _l, ...rest } = entry;
-      log[PINO_LEVEL[level] ?? 'info']({ component: 'kafkajs', ...rest }, message);
-    };
 }
 
 /**
@@ -56,15 +40,7 @@ export class KafkaTopicConsumer implements KafkaConsumerPort {
   private joined = false;
 
   constructor(private readonly options: KafkaConsumerOptions) {
-    installCodecs();
-    installRequestQueueFix();
-    const kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: options.brokers,
-      ...options.security,
-      logLevel: logLevel.WARN,
-      logCreator: kafkaLogCreator(options.log),
-    });
+    const kafka = kafkaClient(options);
     this.consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 500, maxBytesPerPartition: MAX_BYTES_PER_PARTITION });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = payload.memberAssignment[options.topic] ?? [];

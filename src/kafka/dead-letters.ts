@@ -1,13 +1,11 @@
 /** The dead-letter topic behind DeadLetterPort (src/dead-letter.ts): a kafkajs producer; every error it passes on is classified. */
-import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs';
+import { type Message, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { DeadLetter, DeadLetterPort } from '../dead-letter.js';
 import { Fault, FaultError } from '../ports/faults.js';
-import { installCodecs } from './codecs.js';
-import { kafkaLogCreator } from './consumer.js';
+import { kafkaClient } from './client.js';
 import { causes } from '../tls.js';
 import { classifyKafkaError } from './errors.js';
-import { installRequestQueueFix } from './request-queue.js';
 import type { KafkaClientSecurity } from './security.js';
 
 export interface DeadLetterTopicOptions {
@@ -79,16 +77,10 @@ export class KafkaDeadLetters implements DeadLetterPort {
   private closed = false;
 
   constructor(private readonly options: DeadLetterTopicOptions) {
-    installCodecs();
-    installRequestQueueFix();
-    const kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: options.brokers,
-      ...options.security,
-      logLevel: logLevel.WARN,
-      logCreator: kafkaLogCreator(options.log),
+    const kafka = kafkaClient({
+      ...options,
       // The writer tries a failed post again with its own backoff, and then its pipeline restarts it.
-      retry: { retries: 2, initialRetryTime: 300, maxRetryTime: 3_000 },
+      tuning: { retry: { retries: 2, initialRetryTime: 300, maxRetryTime: 3_000 } },
     });
     // Not idempotent: that needs retries without end, and a post must fail in time for the writer
     // to act. A request sent again after its answer was lost may write its letters twice (at least
