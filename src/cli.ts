@@ -43,27 +43,52 @@ const DIAGRAM_USAGE = `Usage: monasca-persister diagram [--format mermaid|dot] [
 Prints the state machine of an actor (${Object.keys(MACHINES).join(', ')}), or of each, as a Mermaid
 state diagram (the default) or Graphviz DOT, generated from the machines' definitions.`;
 
-/** \`diagram\`: the machines' graphs on stdout. */
-function printDiagram(argv: string[]): number {
-  let parsed;
+/** A usage error of a tool: said with the tool's usage; exit 64. */
+function usageError(why: string, usage: string): number {
+  process.stderr.write(`monasca-persister: ${why}\n\n${usage}\n`);
+  return ExitCode.USAGE;
+}
+
+/** Options every tool that reads the configuration takes; -h/--help, which every tool takes. */
+const CONFIG_OPTIONS = {
+  'config-file': { type: 'string', multiple: true },
+  'config-dir': { type: 'string', multiple: true },
+} as const;
+const HELP = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** A tool's command line as `parse` reads it, or the exit status when it was a usage error or --help (both printed already). */
+function toolArgs<R extends { values: { help?: boolean } }>(parse: () => R, usage: string): R | number {
+  let parsed: R;
   try {
-    parsed = parseArgv({ args: argv, options: { format: { type: 'string', default: 'mermaid' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+    parsed = parse();
   } catch (err) {
-    process.stderr.write(`monasca-persister: ${(err as Error).message}\n\n${DIAGRAM_USAGE}\n`);
-    return ExitCode.USAGE;
+    return usageError((err as Error).message, usage);
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${DIAGRAM_USAGE}\n`);
+  if (parsed.values.help) {
+    process.stdout.write(`${usage}\n`);
     return ExitCode.OK;
   }
+  return parsed;
+}
+
+/** The configuration a tool's --config-file and --config-dir name. */
+function toolConfig(values: { 'config-file'?: string[]; 'config-dir'?: string[] }) {
+  return loadConfig(resolveConfigFiles({ configFiles: values['config-file'] ?? [], configDirs: values['config-dir'] ?? [] }).files);
+}
+
+/** \`diagram\`: the machines' graphs on stdout. */
+function printDiagram(argv: string[]): number {
+  const parsed = toolArgs(
+    () => parseArgv({ args: argv, options: { format: { type: 'string', default: 'mermaid' }, ...HELP }, allowPositionals: true }),
+    DIAGRAM_USAGE,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   const format = values.format;
   const names = positionals.length > 0 ? positionals : Object.keys(MACHINES);
   const unknown = names.find((n) => !Object.hasOwn(MACHINES, n));
   if ((format !== 'mermaid' && format !== 'dot') || unknown !== undefined || positionals.length > 1) {
-    const why = unknown !== undefined ? `no machine named ${unknown}` : positionals.length > 1 ? 'one machine at most' : `unknown format ${format}`;
-    process.stderr.write(`monasca-persister: ${why}\n\n${DIAGRAM_USAGE}\n`);
-    return ExitCode.USAGE;
+    return usageError(unknown !== undefined ? `no machine named ${unknown}` : positionals.length > 1 ? 'one machine at most' : `unknown format ${format}`, DIAGRAM_USAGE);
   }
   const comment = format === 'dot' ? '//' : '%%';
   process.stdout.write(names.map((n) => `${names.length > 1 ? `${comment} ${n}\n` : ''}${diagram(MACHINES[n], format)}`).join('\n'));
@@ -82,31 +107,25 @@ retention policy. The source is left intact. Progress is recorded in the state f
 
 /** \`migrate-db-per-tenant\`. */
 async function migrate(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgv({
-      args: argv,
-      options: {
-        'config-file': { type: 'string', multiple: true },
-        'config-dir': { type: 'string', multiple: true },
-        unit: { type: 'string', default: 'd' },
-        'start-offset': { type: 'string', default: '0' },
-        'end-offset': { type: 'string', default: '365' },
-        'skip-regex': { type: 'string' },
-        'state-file': { type: 'string', default: 'monasca-persister-migration.json' },
-        'dry-run': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`monasca-persister: ${(err as Error).message}\n\n${MIGRATE_USAGE}\n`);
-    return ExitCode.USAGE;
-  }
+  const parsed = toolArgs(
+    () =>
+      parseArgv({
+        args: argv,
+        options: {
+          ...CONFIG_OPTIONS,
+          unit: { type: 'string', default: 'd' },
+          'start-offset': { type: 'string', default: '0' },
+          'end-offset': { type: 'string', default: '365' },
+          'skip-regex': { type: 'string' },
+          'state-file': { type: 'string', default: 'monasca-persister-migration.json' },
+          'dry-run': { type: 'boolean', default: false },
+          ...HELP,
+        },
+      }),
+    MIGRATE_USAGE,
+  );
+  if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(`${MIGRATE_USAGE}\n`);
-    return ExitCode.OK;
-  }
   const start = Number(v['start-offset']);
   const end = Number(v['end-offset']);
   let skip: RegExp | undefined;
@@ -118,12 +137,8 @@ async function migrate(argv: string[]): Promise<number> {
   }
   if (!['h', 'd', 'w'].includes(v.unit)) why = `--unit ${v.unit}: h, d or w`;
   else if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) why = '--start-offset and --end-offset: whole numbers, the end not before the start';
-  if (why) {
-    process.stderr.write(`monasca-persister: ${why}\n\n${MIGRATE_USAGE}\n`);
-    return ExitCode.USAGE;
-  }
-  const { files } = resolveConfigFiles({ configFiles: v['config-file'] ?? [], configDirs: v['config-dir'] ?? [] });
-  const config = loadConfig(files);
+  if (why) return usageError(why, MIGRATE_USAGE);
+  const config = toolConfig(v);
   const tty = process.stderr.isTTY;
   let lastTenth = 0;
   return migrateDbPerTenant(
@@ -152,39 +167,18 @@ Exit status: 0 all stored, 65 some still dropped or refused, 69 Kafka or InfluxD
 
 /** \`replay\`. */
 async function replayDeadLetters(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgv({
-      args: argv,
-      options: {
-        'config-file': { type: 'string', multiple: true },
-        'config-dir': { type: 'string', multiple: true },
-        from: { type: 'string' },
-        reason: { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`monasca-persister: ${(err as Error).message}\n\n${REPLAY_USAGE}\n`);
-    return ExitCode.USAGE;
-  }
+  const parsed = toolArgs(
+    () => parseArgv({ args: argv, options: { ...CONFIG_OPTIONS, from: { type: 'string' }, reason: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, ...HELP } }),
+    REPLAY_USAGE,
+  );
+  if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(`${REPLAY_USAGE}\n`);
-    return ExitCode.OK;
-  }
   let why: string | undefined;
   if (v.from !== undefined && !/^\d+$/.test(v.from)) why = `--from ${v.from}: an offset, a whole number`;
   else if (v.reason !== undefined && !(DEAD_LETTER_REASONS as readonly string[]).includes(v.reason)) why = `--reason ${v.reason}: one of ${DEAD_LETTER_REASONS.join(', ')}`;
-  if (why) {
-    process.stderr.write(`monasca-persister: ${why}\n\n${REPLAY_USAGE}\n`);
-    return ExitCode.USAGE;
-  }
-  const { files } = resolveConfigFiles({ configFiles: v['config-file'] ?? [], configDirs: v['config-dir'] ?? [] });
-  const config = loadConfig(files);
+  if (why) return usageError(why, REPLAY_USAGE);
   return replay(
-    config,
+    toolConfig(v),
     { from: v.from === undefined ? undefined : BigInt(v.from), reason: v.reason, dryRun: v['dry-run'] },
     (line) => process.stdout.write(`${line}\n`),
     (line) => process.stderr.write(`${line}\n`),
@@ -219,8 +213,7 @@ async function convert(kind: string | undefined): Promise<number> {
 /** `config`: the effective configuration as INI on stdout; warnings (unknown options...) on stderr. */
 function printConfig(args: ParsedArgs): number {
   if (args.rest.length > 1) {
-    process.stderr.write(`monasca-persister: unexpected argument ${args.rest[1]}\n\n${USAGE}\n`);
-    return ExitCode.USAGE;
+    return usageError(`unexpected argument ${args.rest[1]}`, USAGE);
   }
   const { files, warnings } = resolveConfigFiles(args);
   const { config, options } = loadEffectiveConfig(files);
@@ -246,15 +239,13 @@ async function main(argv: string[]): Promise<number> {
   if (args.rest[0] === 'config') return printConfig(args);
   if (args.rest[0] === 'check') {
     if (args.rest.length > 1) {
-      process.stderr.write(`monasca-persister: unexpected argument ${args.rest[1]}\n\n${USAGE}\n`);
-      return ExitCode.USAGE;
+      return usageError(`unexpected argument ${args.rest[1]}`, USAGE);
     }
     const { files, warnings } = resolveConfigFiles(args);
     return runChecks(files, (line) => process.stdout.write(`${line}\n`), warnings);
   }
   if (args.rest.length > 0) {
-    process.stderr.write(`monasca-persister: unexpected argument ${args.rest[0]}\n\n${USAGE}\n`);
-    return ExitCode.USAGE;
+    return usageError(`unexpected argument ${args.rest[0]}`, USAGE);
   }
 
   const { files, warnings: searchWarnings } = resolveConfigFiles(args);
