@@ -19,6 +19,7 @@ import { convertBatch, type MessageKind, type Routing, type SourceMessage } from
 import { deadLetterClusters, refusedMessages } from './dead-letter.js';
 import { ExitCode } from './exit-codes.js';
 import { PointStore } from './influx/store.js';
+import { WriteBuffer } from './write-buffer.js';
 import { kafkaClient } from './kafka/client.js';
 import { classifyKafkaError } from './kafka/errors.js';
 import { clientSecurity } from './kafka/security.js';
@@ -78,13 +79,6 @@ interface Replay {
   progress: (line: string) => void;
 }
 
-/** Why a replay stopped: a classified error (Kafka's are classified where they happen), or a defect (exit 70). */
-class Stopped extends Error {
-  constructor(readonly error: unknown) {
-    super(messageOf(error));
-  }
-}
-
 /** One fetched batch of dead letters: those chosen, converted, written; what fails, noted. */
 async function replayBatch(r: Replay, partition: number, messages: readonly KafkaMessage[]): Promise<void> {
   const { options, counts } = r;
@@ -114,7 +108,7 @@ async function replayBatch(r: Replay, partition: number, messages: readonly Kafk
       counts.stored += chosen.length - converted.drops.length; // would be written
       continue;
     }
-    const report = await r.store.store(new Map([...converted.lines].map(([db, block]) => [db, [block]])));
+    const report = await r.store.store(new WriteBuffer([converted]).lines);
     for (const x of refusedMessages([converted], report.refusals)) fail(r, { what: 'still refused', where: where(partition, letters.get(x.message)!), error: x.error });
     counts.stored += report.stored;
     counts.refused += report.refused;
@@ -132,7 +126,8 @@ async function replayCluster(r: Replay, brokers: string[], settings: TopicConfig
   const from = options.from ?? 0n;
   // Not logged: what stops the replay is said in its last line.
   const kafka = kafkaClient({ brokers, security: clientSecurity(settings), clientId: `${settings.clientId}-replay`, tuning: { retry: { retries: 2 } } });
-  const classified = (err: unknown) => new Stopped(classifyKafkaError(err, dlt));
+  // Kafka's errors are classified where they happen; any other stays as it is (a defect: exit 70).
+  const classified = (err: unknown) => classifyKafkaError(err, dlt);
 
   // Where each partition's replay ends: the end of the log when it began.
   const admin = kafka.admin();
@@ -167,15 +162,15 @@ async function replayCluster(r: Replay, brokers: string[], settings: TopicConfig
   const next = new Map([...ends.keys()].map((p) => [p, from]));
   const readBefore = counts.read;
   let lastProgress = Date.now();
-  let stopped: Stopped | undefined;
+  let stopped = false;
   const consumer = kafka.consumer({ groupId: `monasca-persister-replay-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 500 });
   try {
     await consumer.connect().catch((err: unknown) => Promise.reject(classified(err)));
     await consumer.subscribe({ topic: dlt, fromBeginning: true }).catch((err: unknown) => Promise.reject(classified(err)));
     await new Promise<void>((resolve, reject) => {
-      const stop = (s: Stopped) => {
-        stopped ??= s;
-        reject(s);
+      const stop = (err: unknown) => {
+        stopped = true;
+        reject(err);
       };
       consumer.on(consumer.events.CRASH, ({ payload }) => stop(classified(payload.error)));
       consumer
@@ -184,12 +179,12 @@ async function replayCluster(r: Replay, brokers: string[], settings: TopicConfig
           eachBatch: async ({ batch, heartbeat }) => {
             const end = ends.get(batch.partition) ?? 0n;
             const first = next.get(batch.partition) ?? end;
-            if (stopped !== undefined || done.has(batch.partition)) return;
+            if (stopped || done.has(batch.partition)) return;
             const chosen = batch.messages.filter((m) => BigInt(m.offset) >= first && BigInt(m.offset) < end);
             try {
               await replayBatch(r, batch.partition, chosen);
             } catch (err) {
-              stop(new Stopped(err));
+              stop(err);
               return;
             }
             const last = chosen.at(-1);
@@ -241,7 +236,7 @@ export async function replay(config: PersisterConfig, options: ReplayOptions, ou
   try {
     for (const { brokers, settings } of deadLetterClusters(config.deadLetter, enabledTopics(config).map(([, t]) => t))) await replayCluster(r, brokers, settings);
   } catch (err) {
-    failed = err instanceof Stopped ? err.error : err;
+    failed = err;
   }
 
   const { counts, failures } = r;

@@ -59,8 +59,8 @@ const REFUSED_FOR_GOOD: Readonly<Record<string, string>> = {
 
 /** What the writer is told when letters cannot be sent: what kind of fault, and what to do. */
 export function classifyDeadLetterError(error: unknown, topic: string): FaultError {
-  const fault = classifyKafkaError(error, topic, [], 'write on the topic');
-  if (fault.fault === Fault.CONFIGURATION) return new FaultError(Fault.CONFIGURATION, `dead-letter ${fault.message}`, { cause: error });
+  const fault = classifyKafkaError(error, `${topic} (dead letters)`, [], 'write on the topic');
+  if (fault.fault === Fault.CONFIGURATION) return fault;
   const what = error instanceof Error ? error.message : String(error);
   for (const e of causes(error)) {
     const fix = typeof e.type === 'string' ? REFUSED_FOR_GOOD[e.type] : undefined;

@@ -15,7 +15,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { joinLines } from '../../src/convert/lines.js';
 import { InfluxHttp } from '../../src/influx/client.js';
-import { type Daemon, writeConfig } from '../helpers/daemon.js';
+import { type Daemon, type DaemonSettings, writeConfig } from '../helpers/daemon.js';
 import { createTopic, offsets, produce, readTopic } from '../helpers/kafka.js';
 import { sampleMetric } from '../helpers/messages.js';
 import { ROOT } from '../helpers/paths.js';
@@ -74,6 +74,11 @@ function run(args: string[]): Promise<{ code: number | null; out: string; err: s
   return new Promise((resolve) => p.on('exit', (code) => resolve({ code, out, err })));
 }
 
+/** A persister of metrics only, on the stack, with its dead letters in `deadLetters`. */
+function metricsOnly(topic: string, group: string, database: string, deadLetter: Record<string, string | boolean>): DaemonSettings {
+  return { brokers: scenario.brokers, influxUrl: scenario.influxUrl, metricsTopic: topic, alarmsTopic: 'unused', alarmsEnabled: false, group, database, deadLetter };
+}
+
 async function monitoringUrl(daemon: Daemon): Promise<string> {
   return String((await daemon.waitForLog((l) => l.msg === 'monitoring endpoint listening', 30_000)).url);
 }
@@ -112,17 +117,7 @@ describe('dead-letter topic', { timeout: 600_000 }, () => {
     assert.equal(poisonAt.size, total / 20);
     await produce(brokers, topic, values, { key: (i) => `key-${i}` });
 
-    const daemon = scenario.start({
-      brokers,
-      influxUrl,
-      metricsTopic: topic,
-      alarmsTopic: uniqueName('unused-'),
-      alarmsEnabled: false,
-      group,
-      database,
-      metricsBatchSize: 5000,
-      deadLetter: { enabled: true, topic: deadLetters },
-    });
+    const daemon = scenario.start({ ...metricsOnly(topic, group, database, { enabled: true, topic: deadLetters }), metricsBatchSize: 5000 });
     const url = await monitoringUrl(daemon);
     await waitForCommitted(brokers, `${group}_metrics`, topic, 'end', 240_000, daemon);
 
@@ -161,7 +156,7 @@ describe('dead-letter topic', { timeout: 600_000 }, () => {
     await daemon.stop();
 
     // A dry run writes nothing; then the retention policy widened, replaying the refused stores the old points.
-    const config = writeConfig({ brokers, influxUrl, metricsTopic: topic, alarmsTopic: 'unused', alarmsEnabled: false, group, database, deadLetter: { topic: deadLetters } });
+    const config = writeConfig(metricsOnly(topic, group, database, { topic: deadLetters }));
     const of = (kind: Poison) => [...poisonAt.values()].filter((k) => k === kind).length;
     const [conflicts, old] = [of('field type conflict'), of('beyond retention policy')];
     const refused = conflicts + old;
@@ -184,7 +179,7 @@ describe('dead-letter topic', { timeout: 600_000 }, () => {
     assert.equal(part.code, 0);
 
     // InfluxDB out of reach: the replay stops, says so, exit 69
-    const cutOff = writeConfig({ brokers, influxUrl: 'http://127.0.0.1:1', metricsTopic: topic, alarmsTopic: 'unused', alarmsEnabled: false, group, database, deadLetter: { topic: deadLetters } });
+    const cutOff = writeConfig({ ...metricsOnly(topic, group, database, { topic: deadLetters }), influxUrl: 'http://127.0.0.1:1' });
     const stopped = await run(['replay', '--config-file', cutOff, '--reason', 'refused']);
     assert.equal(stopped.code, 69, stopped.out + stopped.err);
     assert.match(stopped.out, /^replay stopped: InfluxDB unreachable.*run it again to go on/m);
@@ -219,16 +214,9 @@ describe('dead-letter topic', { timeout: 600_000 }, () => {
       const values = Array.from({ length: 1500 }, (_, i) => (i === poisonOffset ? '{"not": "a metric"' : sampleMetric(i, now).value));
       await produce(brokers, topic, values);
       const daemon = scenario.start({
-        brokers,
-        influxUrl,
-        metricsTopic: topic,
-        alarmsTopic: uniqueName('unused-'),
-        alarmsEnabled: false,
-        group,
-        database,
+        ...metricsOnly(topic, group, database, { enabled: true, topic: deadLetters, uri: `127.0.0.1:${proxy.port}` }),
         metricsBatchSize: 100,
         maxWaitSeconds: 1,
-        deadLetter: { enabled: true, topic: deadLetters, uri: `127.0.0.1:${proxy.port}` },
         supervisor: { write_attempts: 2, write_retry_initial_seconds: 0.2, restart_initial_delay_seconds: 0.5, restart_max_delay_seconds: 2, max_restarts: 1000 },
       });
       await daemon.waitForLog((l) => l.msg === 'dead letters not acknowledged by Kafka' && /dead-letter topic .* cannot be written/.test(String(l.err)), 120_000);

@@ -99,7 +99,7 @@ test('producer errors: too large and an invalid topic are configuration faults n
   assert.equal(tooLarge.fault, 'configuration');
   assert.match(tooLarge.message, /dead-letter topic dl refused the letters \(MESSAGE_TOO_LARGE\): a dead letter is larger than the topic accepts: raise the topic's max.message.bytes/);
   assert.equal(classifyDeadLetterError(protocol('INVALID_TOPIC_EXCEPTION'), 'dl').fault, 'configuration');
-  assert.match(classifyDeadLetterError(protocol('TOPIC_AUTHORIZATION_FAILED'), 'dl').message, /grant this user write on the topic/);
+  assert.match(classifyDeadLetterError(protocol('TOPIC_AUTHORIZATION_FAILED'), 'dl').message, /^Kafka, topic dl \(dead letters\): not authorized \(TOPIC_AUTHORIZATION_FAILED\): grant this user write on the topic$/);
   const refused = Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSConnectionError' });
   assert.equal(classifyDeadLetterError(Object.assign(new Error('retries'), { name: 'KafkaJSNumberOfRetriesExceeded', cause: refused }), 'dl').fault, 'unreachable');
   assert.equal(classifyDeadLetterError(protocol('NOT_ENOUGH_REPLICAS'), 'dl').fault, 'transient');
